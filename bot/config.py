@@ -1,0 +1,58 @@
+"""Settings from the environment (and `.env`), built once in the composition root."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field("sqlite:///./collectbot.db", validation_alias=_env("COLLECTBOT_DATABASE_URL"))
+    policy_file: str | None = Field(None, validation_alias=_env("COLLECTBOT_POLICY_FILE"))
+    timezone: str = Field("UTC", validation_alias=_env("COLLECTBOT_TIMEZONE"))
+    sweep_interval_minutes: int = Field(15, ge=0, validation_alias=_env("COLLECTBOT_SWEEP_INTERVAL_MINUTES"))
+    templates_dir: str | None = Field(None, validation_alias=_env("COLLECTBOT_TEMPLATES_DIR"))
+
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
+    telegram_api_url: str = Field(
+        "https://api.telegram.org/bot", validation_alias=_env("COLLECTBOT_TELEGRAM_API_URL")
+    )
+    telegram_file_url: str | None = Field(None, validation_alias=_env("COLLECTBOT_TELEGRAM_FILE_URL"))
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))
+    slack_http_port: int = Field(3000, validation_alias=_env("COLLECTBOT_SLACK_HTTP_PORT"))
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("COLLECTBOT_SLACK_API_URL"))
+    slack_channel: str | None = Field(None, validation_alias=_env("COLLECTBOT_SLACK_CHANNEL"))
+    credit_staff: str = Field("", validation_alias=_env("COLLECTBOT_CREDIT_STAFF"))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def credit_staff_ids(self) -> frozenset[str]:
+        return frozenset(s.strip() for s in self.credit_staff.split(",") if s.strip())
+
+    @property
+    def resolved_telegram_file_url(self) -> str:
+        if self.telegram_file_url:
+            return self.telegram_file_url
+        base = self.telegram_api_url.rstrip("/")
+        if base.endswith("/bot"):
+            return base[: -len("/bot")] + "/file/bot"
+        return base + "/file/bot"

@@ -1,0 +1,73 @@
+"""Alembic, driven from code: `collectbot db upgrade` and the automatic upgrade.
+
+Every command calls `ensure_schema`, which costs one query when the database is
+already at head. Two processes upgrading at once are serialised by a lock (a
+file lock beside a SQLite database, an advisory lock on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, inspect, text
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+HEAD_REVISION = "0001"
+_PG_LOCK_KEY = 0x636F6C6C  # "coll"
+
+
+def _config(engine: Engine):  # noqa: ANN202
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+@contextmanager
+def _upgrade_lock(engine: Engine):  # noqa: ANN202
+    if engine.dialect.name == "sqlite":
+        db = engine.url.database
+        if not db or db == ":memory:":
+            yield
+            return
+        with open(os.path.abspath(db) + ".migrate-lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    elif engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
+                conn.commit()
+    else:
+        yield
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
+    with _upgrade_lock(engine):
+        command.upgrade(_config(engine), revision)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Bring the database to head unless it is there already (one query)."""
+    if current_revision(engine) != HEAD_REVISION:
+        upgrade(engine)
