@@ -1,0 +1,70 @@
+"""The composition root: settings -> engine -> policy -> services.
+
+Nothing is built at import time; the CLI, `run`, the demo and tests each build
+their own `App`, so a test can point one at a temporary database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.domain.csv_rows import CustomerDefaults
+from bot.domain.policy import Policy
+from bot.domain.policy_loader import load_policy
+from bot.importer import ImportContext
+from storage.engine import make_engine
+from storage.migrate import ensure_schema
+
+
+@dataclass
+class App:
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+
+    @cached_property
+    def engine(self) -> Engine:
+        engine = make_engine(self.settings.database_url)
+        ensure_schema(engine)
+        return engine
+
+    @cached_property
+    def policy(self) -> Policy:
+        return load_policy(self.settings.policy_file)
+
+    @cached_property
+    def company_tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+    @cached_property
+    def renderer(self):  # noqa: ANN201
+        from messages import Renderer
+
+        return Renderer(self.settings.templates_dir)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today(self) -> date:
+        """The company's calendar date (reports, default as-of)."""
+        return self.now().astimezone(self.company_tz).date()
+
+    def import_context(self) -> ImportContext:
+        earliest = min(
+            step.offset_days - (step.heads_up_days or 0)
+            for seg in self.policy.segments.values()
+            for step in seg.steps
+        )
+        return ImportContext(
+            customer_defaults=CustomerDefaults(
+                segments=frozenset(self.policy.segments), timezone=self.settings.timezone
+            ),
+            earliest_action_offset=min(earliest, -self.policy.installment_reminder_days_before),
+            now=self.now(),
+        )

@@ -1,0 +1,20 @@
+"""The `collectbot` command line: each command is a few lines over the services."""
+
+from __future__ import annotations
+
+import typer
+
+from bot import cli_ledger, cli_ops
+
+app = typer.Typer(
+    help="collectbot: receivables ledger, dunning, and the team's collections assistant.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+cli_ledger.register(app)
+cli_ops.register(app)
+
+
+def main() -> None:
+    app()

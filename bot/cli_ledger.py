@@ -1,0 +1,166 @@
+"""Ledger commands: db upgrade, import, balance, report aging."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.cli_support import Fmt, TableFmt, build_app, err, fail, out, parse_day, print_json
+from bot.domain.balances import BUCKETS
+from bot.domain.csv_safety import neutralise
+from bot.importer import ImportFailed, import_file
+from bot.services.balances import aging_document, balance_document
+from bot.services.customers import CustomerAmbiguous, CustomerNotFound, resolve
+from storage.migrate import current_revision, upgrade
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+import_app = typer.Typer(help="Import the ledger from the ERP's CSV files.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")
+    app.add_typer(import_app, name="import")
+    app.add_typer(report_app, name="report")
+    app.command("balance")(balance)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every Alembic migration up to head."""
+    the_app = build_app()
+    from storage.engine import make_engine
+
+    engine = make_engine(the_app.settings.database_url)
+    upgrade(engine)
+    err.print(f"database at revision {current_revision(engine)}")
+
+
+def _progress(path: Path):  # noqa: ANN202
+    if not sys.stderr.isatty() or path.stat().st_size < 2_000_000:
+        return None
+
+    def wrap(records: Iterator) -> Iterator:
+        with Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
+            TimeElapsedColumn(), console=err, transient=True,
+        ) as bar:
+            task = bar.add_task(f"reading {path.name}", total=None)
+            for n, rec in enumerate(records, 1):
+                if n % 5000 == 0:
+                    bar.update(task, completed=n)
+                yield rec
+
+    return wrap
+
+
+def _import(kind: str, file: Path, dry_run: bool) -> None:
+    the_app = build_app()
+    try:
+        result = import_file(
+            the_app.engine, kind, file, the_app.import_context(), dry_run=dry_run,
+            progress=_progress(file),
+        )
+    except ImportFailed as exc:
+        fail(f"{file}: {exc}")
+    verb = "would import" if dry_run else "imported"
+    err.print(f"{verb} {result.rows} {kind} from {file}")
+
+
+@import_app.command("customers")
+def import_customers(file: Path, dry_run: bool = typer.Option(False, "--dry-run")) -> None:
+    """Upsert customers by customer_ref."""
+    _import("customers", file, dry_run)
+
+
+@import_app.command("documents")
+def import_documents(file: Path, dry_run: bool = typer.Option(False, "--dry-run")) -> None:
+    """Upsert invoices, credit notes, debit notes and withholdings by doc_ref."""
+    _import("documents", file, dry_run)
+
+
+@import_app.command("payments")
+def import_payments(file: Path, dry_run: bool = typer.Option(False, "--dry-run")) -> None:
+    """Upsert payments by payment_ref (applies_to: INV-1:100.00|INV-2:50)."""
+    _import("payments", file, dry_run)
+
+
+def balance(
+    customer: str = typer.Argument(..., help="A ref, name or alias (matched leniently)."),
+    as_of: str = typer.Option(None, "--as-of", help="YYYY-MM-DD; default: today (company time zone)."),
+    fmt: Fmt = typer.Option(Fmt.text, "--format"),
+) -> None:
+    """What a customer owes: balances per currency, aging buckets and open items."""
+    the_app = build_app()
+    day = parse_day(as_of, "--as-of", the_app.today())
+    with the_app.engine.connect() as conn:
+        try:
+            row = resolve(conn, customer)
+        except CustomerAmbiguous as exc:
+            fail(str(exc), code=2)
+        except CustomerNotFound as exc:
+            fail(str(exc))
+        doc = balance_document(conn, row, day)
+    if fmt is Fmt.json:
+        print_json(doc)
+        return
+    hold = " [bold red](credit hold)[/]" if row.credit_hold else ""
+    out.print(f"[bold]{escape(doc['name'])}[/] ({escape(doc['customer_ref'])}){hold} as of {doc['as_of']}")
+    if not doc["balances"]:
+        out.print("Nothing on the ledger.")
+    for b in doc["balances"]:
+        t = Table(title=f"{b['currency']}", title_justify="left")
+        for col in ("total open", "overdue", "unapplied", *BUCKETS, "limit", "available"):
+            t.add_column(col, justify="right")
+        t.add_row(
+            b["total_open"], b["overdue"], b["unapplied_credit"], *b["buckets"].values(),
+            b["credit_limit"] or "-", b["available_credit"] or "-",
+        )
+        out.print(t)
+    if doc["open_items"]:
+        t = Table(title="open items", title_justify="left")
+        for col in ("doc", "type", "due", "open", "cur", "days", "status"):
+            t.add_column(col, justify="right" if col in ("open", "days") else "left")
+        for i in doc["open_items"]:
+            t.add_row(escape(i["doc_ref"]), i["type"], i["due_date"], i["open_amount"], i["currency"],
+                      str(i["days_overdue"]), i["status"])
+        out.print(t)
+
+
+@report_app.command("aging")
+def report_aging(
+    as_of: str = typer.Option(None, "--as-of"),
+    fmt: TableFmt = typer.Option(TableFmt.text, "--format"),
+) -> None:
+    """Aging of every customer with anything open, per currency."""
+    the_app = build_app()
+    day = parse_day(as_of, "--as-of", the_app.today())
+    with the_app.engine.connect() as conn:
+        doc = aging_document(conn, day)
+    cols = ("customer_ref", "name", *BUCKETS, "unapplied_credit", "total")
+    if fmt is TableFmt.json:
+        print_json(doc)
+    elif fmt is TableFmt.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(("currency", *cols))
+        for rep in doc["reports"]:
+            for r in rep["rows"]:
+                writer.writerow([neutralise(rep["currency"]), *(neutralise(r[c]) for c in cols)])
+            writer.writerow([rep["currency"], "TOTAL", "", *(rep["totals"][c] for c in cols[2:])])
+    else:
+        out.print(f"[bold]Aging as of {doc['as_of']}[/]")
+        for rep in doc["reports"]:
+            t = Table(title=rep["currency"], title_justify="left")
+            for c in cols:
+                t.add_column(c, justify="left" if c in ("customer_ref", "name") else "right")
+            for r in rep["rows"]:
+                t.add_row(*(escape(r[c]) for c in cols))
+            t.add_row("TOTAL", "", *(rep["totals"][c] for c in cols[2:]), style="bold")
+            out.print(t)

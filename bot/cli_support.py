@@ -1,0 +1,71 @@
+"""Shared CLI plumbing: building the App, failing with one line, parsing dates and times."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from enum import Enum
+from typing import NoReturn
+from zoneinfo import ZoneInfo
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from bot.app import App
+from bot.clock import FixedClock
+from bot.config import Settings
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+class Fmt(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class TableFmt(str, Enum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Exit with one line on stderr: the contract for bad input."""
+    typer.echo(f"error: {' '.join(message.split())}", err=True)
+    raise typer.Exit(code)
+
+
+def build_app(now: str | None = None) -> App:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"configuration: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+    app = App(settings)
+    if now is not None:
+        app.clock = FixedClock(parse_now(now, ZoneInfo(settings.timezone)))
+    return app
+
+
+def parse_now(text: str, default_tz: ZoneInfo) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        fail(f"--now {text!r} is not an ISO 8601 date-time like 2026-11-23T10:00:00+00:00")
+    return value if value.tzinfo else value.replace(tzinfo=default_tz)
+
+
+def parse_day(text: str | None, option: str, fallback: date) -> date:
+    if text is None:
+        return fallback
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} {text!r} is not a date like 2026-11-23")
+
+
+def print_json(document: object) -> None:
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")

@@ -1,0 +1,179 @@
+"""The balance engine: open items, unapplied credit and aging from the whole ledger.
+
+Implements DESIGN.md "Balance rules" in their order. Everything is derived at
+query time from the documents and payments counted at `as_of`, so the order in
+which files were imported can never change an answer. Amounts are int cents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.domain.ledger import CREDIT_TYPES, ITEM_TYPES, Doc, Pay
+
+BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
+
+
+def bucket_for(days_overdue: int) -> str:
+    if days_overdue <= 0:
+        return "current"
+    if days_overdue <= 30:
+        return "1-30"
+    if days_overdue <= 60:
+        return "31-60"
+    if days_overdue <= 90:
+        return "61-90"
+    return "90+"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenItem:
+    ref: str
+    type: str
+    issue_date: date
+    due_date: date
+    currency: str
+    amount_cents: int
+    open_cents: int
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class CurrencyBalance:
+    currency: str
+    total_open_cents: int
+    overdue_cents: int
+    unapplied_credit_cents: int
+    buckets: dict[str, int]
+    credit_limit_cents: int | None
+    available_credit_cents: int | None
+
+
+@dataclass(frozen=True)
+class Balance:
+    as_of: date
+    balances: tuple[CurrencyBalance, ...]
+    open_items: tuple[OpenItem, ...]  # oldest first: due date, issue date, ref
+    _by_currency: dict[str, CurrencyBalance] = field(default_factory=dict, repr=False)
+
+    def for_currency(self, currency: str) -> CurrencyBalance | None:
+        return self._by_currency.get(currency)
+
+
+@dataclass(slots=True)
+class _Credit:
+    """A source of credit waiting for the oldest-first pass (step 3)."""
+
+    date: date
+    ref: str
+    cents: int
+
+
+def _item_sort_key(doc: Doc) -> tuple:
+    return (doc.due_date, doc.issue_date, doc.ref)
+
+
+def compute_balance(
+    docs: Iterable[Doc],
+    payments: Iterable[Pay],
+    as_of: date,
+    *,
+    customer_currency: str | None = None,
+    credit_limit_cents: int | None = None,
+) -> Balance:
+    """Apply the balance rules to one customer's ledger at `as_of`."""
+    counted_docs = [d for d in docs if d.issue_date <= as_of]
+    counted_pays = [p for p in payments if p.date <= as_of]
+    currencies = {d.currency for d in counted_docs} | {p.currency for p in counted_pays}
+
+    results: list[CurrencyBalance] = []
+    items: list[OpenItem] = []
+    for currency in sorted(currencies):
+        cur_docs = [d for d in counted_docs if d.currency == currency]
+        cur_pays = [p for p in counted_pays if p.currency == currency]
+        open_map, unapplied = _apply(cur_docs, cur_pays)
+        cur_items = [
+            OpenItem(
+                ref=d.ref,
+                type=d.type,
+                issue_date=d.issue_date,
+                due_date=d.due_date,  # type: ignore[arg-type]
+                currency=currency,
+                amount_cents=d.amount_cents,
+                open_cents=open_map[d.ref],
+                days_overdue=(as_of - d.due_date).days,  # type: ignore[operator]
+            )
+            for d in sorted((d for d in cur_docs if d.type in ITEM_TYPES), key=_item_sort_key)
+            if open_map[d.ref] > 0
+        ]
+        items.extend(cur_items)
+        buckets = dict.fromkeys(BUCKETS, 0)
+        for item in cur_items:
+            buckets[bucket_for(item.days_overdue)] += item.open_cents
+        total = sum(i.open_cents for i in cur_items) - unapplied
+        limit = credit_limit_cents if currency == customer_currency else None
+        results.append(
+            CurrencyBalance(
+                currency=currency,
+                total_open_cents=total,
+                overdue_cents=sum(i.open_cents for i in cur_items if i.days_overdue > 0),
+                unapplied_credit_cents=unapplied,
+                buckets=buckets,
+                credit_limit_cents=limit,
+                available_credit_cents=None if limit is None else limit - total,
+            )
+        )
+    items.sort(key=lambda i: (i.due_date, i.issue_date, i.ref))
+    return Balance(
+        as_of=as_of,
+        balances=tuple(results),
+        open_items=tuple(items),
+        _by_currency={b.currency: b for b in results},
+    )
+
+
+def _apply(docs: list[Doc], pays: list[Pay]) -> tuple[dict[str, int], int]:
+    """Steps 1-4 for one currency: returns open cents per item ref, and unapplied credit."""
+    items = {d.ref: d for d in docs if d.type in ITEM_TYPES}
+    open_map = {ref: d.amount_cents for ref, d in items.items()}
+    pool: list[_Credit] = []
+
+    # 1. Credit notes and withholdings that name a related document reduce it.
+    for credit in sorted((d for d in docs if d.type in CREDIT_TYPES), key=lambda d: (d.issue_date, d.ref)):
+        left = credit.amount_cents
+        if credit.related_ref in open_map:
+            used = min(left, open_map[credit.related_ref])
+            open_map[credit.related_ref] -= used
+            left -= used
+        if left:
+            pool.append(_Credit(credit.issue_date, credit.ref, left))
+
+    # 2. Payments' explicit applies_to amounts reduce the named documents.
+    for pay in sorted(pays, key=lambda p: (p.date, p.ref)):
+        left = pay.amount_cents
+        for ref, cents in pay.allocations:
+            cents = min(cents, left)
+            if ref in open_map:
+                used = min(cents, open_map[ref])
+                open_map[ref] -= used
+                left -= used
+        if left:
+            pool.append(_Credit(pay.date, pay.ref, left))
+
+    # 3. The rest, oldest credit first, to the oldest open items.
+    pool.sort(key=lambda c: (c.date, c.ref))
+    queue = [d.ref for d in sorted(items.values(), key=_item_sort_key)]
+    pos = 0
+    for credit in pool:
+        while credit.cents and pos < len(queue):
+            ref = queue[pos]
+            used = min(credit.cents, open_map[ref])
+            open_map[ref] -= used
+            credit.cents -= used
+            if open_map[ref] == 0:
+                pos += 1
+
+    # 4. What still remains is unapplied credit.
+    return open_map, sum(c.cents for c in pool)

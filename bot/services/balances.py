@@ -1,0 +1,95 @@
+"""Balance and aging answers in the contract's JSON shapes (DESIGN "Interfaces")."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Connection, select
+
+from bot.domain.balances import BUCKETS, Balance, compute_balance
+from bot.domain.money import cents_str
+from bot.domain.pauses import item_status
+from bot.services.customers import CustomerRow, customers_by_id
+from storage.ledger_reads import ledgers
+from storage.pauses import load_pauses
+from storage.tables import Customer
+
+
+def _money(cents: int | None) -> str | None:
+    return None if cents is None else cents_str(cents)
+
+
+def customer_balance(conn: Connection, customer: CustomerRow, as_of: date) -> Balance:
+    docs, pays = ledgers(conn, [customer.id])[customer.id]
+    return compute_balance(
+        docs, pays, as_of,
+        customer_currency=customer.currency, credit_limit_cents=customer.credit_limit_cents,
+    )
+
+
+def balance_document(conn: Connection, customer: CustomerRow, as_of: date) -> dict:
+    bal = customer_balance(conn, customer, as_of)
+    pauses = load_pauses(conn, [customer.id])[customer.id]
+    return {
+        "customer_ref": customer.ref,
+        "name": customer.name,
+        "as_of": as_of.isoformat(),
+        "balances": [
+            {
+                "currency": b.currency,
+                "total_open": cents_str(b.total_open_cents),
+                "overdue": cents_str(b.overdue_cents),
+                "unapplied_credit": cents_str(b.unapplied_credit_cents),
+                "buckets": {k: cents_str(v) for k, v in b.buckets.items()},
+                "credit_limit": _money(b.credit_limit_cents),
+                "available_credit": _money(b.available_credit_cents),
+            }
+            for b in bal.balances
+        ],
+        "open_items": [
+            {
+                "doc_ref": i.ref,
+                "type": i.type,
+                "due_date": i.due_date.isoformat(),
+                "open_amount": cents_str(i.open_cents),
+                "currency": i.currency,
+                "days_overdue": i.days_overdue,
+                "status": item_status(i.ref, pauses, as_of),
+            }
+            for i in bal.open_items
+        ],
+    }
+
+
+def aging_document(conn: Connection, as_of: date) -> dict:
+    """Every customer with anything open or unapplied, per currency, with totals."""
+    ids = list(conn.execute(select(Customer.__table__.c.id).order_by(Customer.__table__.c.ref)).scalars())
+    keys = (*BUCKETS, "unapplied_credit", "total")
+    per_currency: dict[str, list[dict]] = {}
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start : start + 2000]
+        rows = customers_by_id(conn, chunk)
+        books = ledgers(conn, chunk)
+        for cid in chunk:
+            c = rows[cid]
+            docs, pays = books[cid]
+            bal = compute_balance(docs, pays, as_of, customer_currency=c.currency)
+            for b in bal.balances:
+                if not any(b.buckets.values()) and not b.unapplied_credit_cents:
+                    continue
+                values = dict(b.buckets) | {
+                    "unapplied_credit": b.unapplied_credit_cents, "total": b.total_open_cents,
+                }
+                per_currency.setdefault(b.currency, []).append(
+                    {"customer_ref": c.ref, "name": c.name, **values}
+                )
+    reports = []
+    for currency in sorted(per_currency):
+        rows = sorted(per_currency[currency], key=lambda r: r["customer_ref"])
+        totals = {k: sum(r[k] for r in rows) for k in keys}
+        reports.append({
+            "currency": currency,
+            "rows": [{**r, **{k: cents_str(r[k]) for k in keys}} for r in rows],
+            "totals": {k: cents_str(v) for k, v in totals.items()},
+        })
+    return {"as_of": as_of.isoformat(), "reports": reports}
