@@ -68,3 +68,15 @@ class App:
             earliest_action_offset=min(earliest, -self.policy.installment_reminder_days_before),
             now=self.now(),
         )
+
+
+def build_sweeper(app: App, debtor=None, staff=None):  # noqa: ANN001, ANN201
+    """The sweep wired to this app's channels (console ones until chat adapters are configured)."""
+    from bot.scheduler.channels import ConsoleDebtorChannel, ConsoleStaffChannel
+    from bot.scheduler.sweep import Sweeper
+
+    return Sweeper(
+        engine=app.engine, policy=app.policy,
+        debtor=debtor or ConsoleDebtorChannel(), staff=staff or ConsoleStaffChannel(),
+        renderer=app.renderer,
+    )

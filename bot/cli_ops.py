@@ -1,9 +1,101 @@
-"""Operations commands: sweep, policy, hold, run, demo, timeline, plans."""
+"""Operations commands: sweep, policy check, hold, run, demo, timeline."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import typer
+from rich.markup import escape
+from rich.table import Table
+
+from bot.app import build_sweeper
+from bot.cli_support import Fmt, build_app, err, fail, out, parse_day, print_json
+from bot.services.customers import CustomerAmbiguous, CustomerNotFound
+
+policy_app = typer.Typer(help="The dunning policy.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("sweep")(sweep)
+    app.add_typer(policy_app, name="policy")
+    app.command("hold")(hold)
+
+
+def sweep(
+    now: str = typer.Option(None, "--now", help="ISO 8601 date-time; default: the real clock."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Plan only: record and send nothing."),
+    fmt: Fmt = typer.Option(Fmt.text, "--format"),
+) -> None:
+    """Run one sweep now: plan, record in the outbox, send."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    the_app = build_app(now)
+    report = build_sweeper(the_app).sweep(the_app.now(), dry_run=dry_run)
+    if fmt is Fmt.json:
+        print_json(report.as_json())
+        return
+    out.print(f"sweep at {report.now.isoformat()}{' (dry run)' if dry_run else ''}: "
+              f"{len(report.messages)} message(s), {report.skipped} step(s) skipped, {report.alerts} staff alert(s)")
+    if report.messages:
+        t = Table()
+        for col in ("customer", "status", "step", "items"):
+            t.add_column(col)
+        for m in report.messages:
+            t.add_row(escape(m.customer_ref), m.status, m.step,
+                      escape(", ".join(f"{r} ({s})" for r, s in m.items)))
+        out.print(t)
+
+
+@policy_app.command("check")
+def policy_check(file: Path) -> None:
+    """Validate a policy file and print its ladders."""
+    from bot.domain.policy_loader import PolicyError, load_policy
+
+    try:
+        policy = load_policy(file)
+    except PolicyError as exc:
+        fail(f"{file}: {exc}")
+    out.print(f"[bold]{escape(str(file))}[/]: valid. min_gap_days={policy.min_gap_days}, "
+              f"minimum open {policy.minimum_open_default} (overrides: "
+              f"{', '.join(f'{k} {v}' for k, v in policy.minimum_open.items()) or 'none'})")
+    for seg in policy.segments.values():
+        t = Table(title=f"segment {seg.name}", title_justify="left")
+        for col in ("step", "offset", "template", "skippable", "fee", "heads-up", "actions"):
+            t.add_column(col)
+        for s in seg.steps:
+            fee = "-" if s.late_fee is None else (
+                f"{s.late_fee.value}" if s.late_fee.kind == "fixed" else f"{s.late_fee.value}%"
+            ) + (f" (cap {s.late_fee.cap})" if s.late_fee and s.late_fee.cap is not None else "")
+            t.add_row(s.name, f"{s.offset_days:+d}", s.template, "yes" if s.skippable else "",
+                      fee, f"{s.heads_up_days}d" if s.heads_up_days else "", ", ".join(s.actions))
+        out.print(t)
+        if seg.interest_annual_rate is not None:
+            out.print(f"  statutory interest: {seg.interest_annual_rate} a year")
+        if seg.discount is not None:
+            out.print(f"  early payment: {seg.discount.percent}% within {seg.discount.within_days} days")
+
+
+def hold(
+    target: str = typer.Argument(..., metavar="CUSTOMER|DOC"),
+    until: str = typer.Option(None, "--until", help="Last local date of the hold (inclusive)."),
+    reason: str = typer.Option(None, "--reason"),
+    release: bool = typer.Option(False, "--release", help="End the active hold instead."),
+) -> None:
+    """Pause reminders for a customer or one document until a date (or --release)."""
+    from bot.services.holds import release_hold, set_hold
+
+    the_app = build_app()
+    try:
+        with the_app.engine.begin() as conn:
+            if release:
+                message = release_hold(conn, target, actor="cli", now=the_app.now())
+            else:
+                if until is None or not (reason or "").strip():
+                    fail("a hold needs --until DATE and --reason TEXT (or --release)")
+                day = parse_day(until, "--until", the_app.today())
+                message = set_hold(conn, target, until=day, reason=reason.strip(), actor="cli", now=the_app.now())
+    except CustomerAmbiguous as exc:
+        fail(str(exc), code=2)
+    except (CustomerNotFound, LookupError) as exc:
+        fail(str(exc))
+    err.print(message, markup=False)

@@ -17,7 +17,7 @@ from bot.app import App
 from bot.clock import FixedClock
 from bot.config import Settings
 
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False)
 
 

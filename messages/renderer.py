@@ -56,6 +56,8 @@ def _environment(directory: Path, *, sandboxed: bool) -> Environment:
         ),
         trim_blocks=True,
         lstrip_blocks=True,
+        # Packaged templates only change with a release; an operator may edit theirs live.
+        auto_reload=sandboxed,
     )
     env.filters.update(money=_money_filter, date=_date_filter, ltr=ltr)
     return env
@@ -88,7 +90,11 @@ class Renderer:
     def template(self, name: str, locale: str) -> Template:
         """The template `render` would use; raises jinja2.TemplatesNotFound if none exists."""
         return self._env.select_template(
-            [f"{language}/{name}{ext}" for language in self._languages(locale) for ext in EXTENSIONS]
+            [
+                f"{language}/{name}{ext}"
+                for language in self._languages(locale)
+                for ext in EXTENSIONS
+            ]
         )
 
     def render(self, name: str, locale: str, **ctx: object) -> str:

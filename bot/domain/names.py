@@ -19,6 +19,7 @@ FUZZY_ACCEPT = 85.0  # a lone candidate at or above this is taken as meant
 TIE_MARGIN = 4.0  # candidates this close to the best are a tie
 SUGGEST_FLOOR = 55.0
 CLOSER_MARGIN = 10.0
+FRAGMENT_WEIGHT = 0.95
 
 
 def fold(text: str) -> str:
@@ -56,21 +57,30 @@ class NameIndex:
             if len(ids) == 1:
                 return Resolution(match=next(iter(ids)))
             return Resolution(candidates=tuple(sorted(ids)))
-        hits = process.extract(key, self.keys, scorer=fuzz.WRatio, limit=12, score_cutoff=SUGGEST_FLOOR)
         best: dict[int, float] = {}
-        closeness: dict[int, float] = {}  # whole-string similarity, to break WRatio's ties
-        for found, score, _ in hits:
+        closeness: dict[int, float] = {}  # whole-string similarity, to break ties
+        for found, score, _ in process.extract(
+            key, self.keys, scorer=fuzz.ratio, limit=20, score_cutoff=SUGGEST_FLOOR
+        ):
             for cid in self.exact[found]:
                 best[cid] = max(best.get(cid, 0.0), score)
-                closeness[cid] = max(closeness.get(cid, 0.0), fuzz.ratio(key, found))
+                closeness[cid] = max(closeness.get(cid, 0.0), score)
+        # A fragment of a longer name ("acme" -> "acme corporation") scores a little
+        # below an exact whole; a key that is only a fragment of the query does not count.
+        for found, score, _ in process.extract(
+            key, self.keys, scorer=fuzz.partial_ratio, limit=20, score_cutoff=FUZZY_ACCEPT
+        ):
+            if len(found) >= len(key):
+                for cid in self.exact[found]:
+                    best[cid] = max(best.get(cid, 0.0), score * FRAGMENT_WEIGHT)
+                    closeness.setdefault(cid, fuzz.ratio(key, found))
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
         if not ranked or ranked[0][1] < FUZZY_ACCEPT:
             return Resolution(suggestions=tuple(cid for cid, _ in ranked[:5]))
         top = ranked[0][1]
         tied = [cid for cid, score in ranked if score >= top - TIE_MARGIN and score >= FUZZY_ACCEPT]
         if len(tied) > 1:
-            # WRatio scores any partial hit ~90 ("cafe" in every café); a candidate much
-            # closer as a whole string is what the person meant.
+            # Several fragments match equally; one much closer as a whole is what was meant.
             tied.sort(key=lambda cid: -closeness[cid])
             if closeness[tied[0]] - closeness[tied[1]] >= CLOSER_MARGIN:
                 tied = tied[:1]

@@ -1,0 +1,266 @@
+"""One sweep: plan every customer whose items need a look, record intent, send, record result.
+
+The database, not the scheduler, is the record of what was sent: the outbox's
+unique key per (document, step) makes a second send impossible, whether two
+sweeps run at once or one restarts after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, select, update
+
+from bot.domain.balances import compute_balance
+from bot.domain.calendar import in_business_hours
+from bot.domain.ladder import CustomerFacts, CustomerPlan, plan_customer
+from bot.domain.ledger import ITEM_TYPES
+from bot.domain.policy import Policy
+from bot.scheduler import claims, compose
+from bot.scheduler.channels import ContactUnreachable, DebtorChannel, Outgoing, StaffChannel
+from bot.services.customers import CustomerRow, customers_by_id
+from storage import events, outbox
+from storage.ledger_reads import ledgers
+from storage.pauses import load_pauses
+from storage.tables import Contact, Customer, Document, ReminderSend
+
+log = logging.getLogger("collectbot.sweep")
+CHUNK = 500
+
+
+@dataclass
+class MessageReport:
+    customer_ref: str
+    channel: str
+    step: str
+    items: list[tuple[str, str]]  # (doc_ref, step)
+    status: str
+
+    def as_json(self) -> dict:
+        return {
+            "customer_ref": self.customer_ref,
+            "channel": self.channel,
+            "step": self.step,
+            "doc_refs": [ref for ref, _ in self.items],
+            "items": [{"doc_ref": ref, "step": step} for ref, step in self.items],
+            "status": self.status,
+        }
+
+
+@dataclass
+class SweepReport:
+    now: datetime
+    messages: list[MessageReport] = field(default_factory=list)
+    skipped: int = 0
+    alerts: int = 0
+    recovered_unknown: int = 0
+
+    def as_json(self) -> dict:
+        return {"now": self.now.isoformat(), "messages": [m.as_json() for m in self.messages]}
+
+
+@dataclass
+class Sweeper:
+    engine: Engine
+    policy: Policy
+    debtor: DebtorChannel
+    staff: StaffChannel
+    renderer: object  # messages.Renderer
+    company_name: str = "collectbot"
+
+    def sweep(self, now: datetime, *, dry_run: bool = False) -> SweepReport:
+        report = SweepReport(now)
+        if not dry_run:
+            report.recovered_unknown = self._recover_orphans(now)
+        with self.engine.connect() as conn:
+            ids = _candidate_customers(conn, now)
+        for i in range(0, len(ids), CHUNK):
+            self._sweep_chunk(ids[i : i + CHUNK], now, dry_run, report)
+        report.messages.sort(key=lambda m: (m.customer_ref, m.status))
+        return report
+
+    # -- gathering facts and planning (read-only) --------------------------------------
+
+    def _sweep_chunk(self, ids: Sequence[int], now: datetime, dry_run: bool, report: SweepReport) -> None:
+        with self.engine.connect() as conn:
+            customers = customers_by_id(conn, list(ids))
+            books = ledgers(conn, ids)
+            pauses = load_pauses(conn, ids)
+            hist = outbox.history(conn, ids)
+            heads = outbox.headed_up(conn, ids)
+            contacts = outbox.reachable_contacts(conn, ids)
+            doc_ids = _doc_ids(conn, ids)
+        for cid in ids:
+            c = customers[cid]
+            local_now = now.astimezone(ZoneInfo(c.timezone))
+            today = local_now.date()
+            docs, pays = books[cid]
+            facts = CustomerFacts(
+                segment=self.policy.segment(c.segment), today=today, now=now,
+                balance=compute_balance(docs, pays, today, customer_currency=c.currency),
+                history=hist.get(cid, {}), headed_up=frozenset(heads.get(cid, ())),
+                pauses=pauses[cid],
+            )
+            plan = plan_customer(facts, self.policy)
+            for doc in docs:  # settled, too small, or in credit: nothing until the ledger changes
+                if doc.type in ITEM_TYPES and doc.issue_date <= today:
+                    plan.next_action.setdefault(doc.ref, None)
+            if not plan.due and not plan.skips and not plan.heads_ups and dry_run:
+                continue
+            in_hours = in_business_hours(local_now, c.country, self.policy.business_hours)
+            status = None
+            if plan.due:
+                status = "deferred" if not in_hours else ("sent" if contacts.get(cid) else "no_channel")
+                if dry_run and status != "deferred":
+                    status = "dry_run"
+            if status in ("deferred", "dry_run"):
+                for d in plan.due:
+                    plan.next_action[d.item.ref] = today
+            if plan.due:
+                report.messages.append(MessageReport(
+                    c.ref, self.debtor.name if contacts.get(cid) else "none",
+                    plan.tone.name, [(d.item.ref, d.step.name) for d in plan.due], status,
+                ))
+            if dry_run:
+                continue
+            self._execute(c, plan, status, today, now, doc_ids.get(cid, {}), contacts.get(cid, []), report)
+
+    # -- recording and sending ----------------------------------------------------------
+
+    def _execute(self, c: CustomerRow, plan: CustomerPlan, status: str | None, today: date,
+                 now: datetime, doc_ids: dict[str, int], contacts: list, report: SweepReport) -> None:
+        message_key = uuid.uuid4().hex
+        won: set[str] = set()
+        due = [d for d in plan.due if status in ("sent", "no_channel")]
+        with self.engine.begin() as conn:
+            skip_rows = [self._row(c, doc_ids[i.ref], s.name, "skipped", today, now, "") for i, s in plan.skips]
+            for row, (item, step) in zip(skip_rows, plan.skips, strict=True):
+                if outbox.claim(conn, [row]):
+                    report.skipped += 1
+                    events.record(conn, at=now, kind="step_skipped", actor="system", customer_id=c.id,
+                                  doc_refs=[item.ref], text=f"{step.name} skipped: a later step is already due")
+            row_status = "sending" if status == "sent" else "no_channel"
+            rows = [self._row(c, doc_ids[d.item.ref], d.step.name, row_status, today, now, message_key,
+                              tone=plan.tone.name) for d in due]
+            won = outbox.claim(conn, rows)
+            outbox.set_next_actions(conn, [(doc_ids[r], day) for r, day in plan.next_action.items() if r in doc_ids])
+            for item, step, when in plan.heads_ups:
+                text = compose.staff_text(self.renderer, "heads_up", c, [item], step.name, when)
+                if outbox.add_alert(conn, key=outbox.heads_up_key(item.ref, step.name), customer_id=c.id,
+                                    kind="heads_up", text=text, at=now):
+                    self.staff.post(c.ref, "heads_up", text)
+                    report.alerts += 1
+        sent_items = [d for d in due if outbox.doc_key(doc_ids[d.item.ref], d.step.name) in won]
+        if not sent_items:
+            return
+        tone = max((d.step for d in sent_items), key=lambda s: s.offset_days)
+        refs = [d.item.ref for d in sent_items]
+        keys = [outbox.doc_key(doc_ids[r], d.step.name) for r, d in zip(refs, sent_items, strict=True)]
+        if status == "sent":
+            self._send(c, contacts, sent_items, tone, keys, now)
+        else:
+            text = compose.staff_text(self.renderer, "chase_by_phone", c, [d.item for d in sent_items], tone.name, None)
+            with self.engine.begin() as conn:
+                events.record(conn, at=now, kind="reminder_sent", actor="system", customer_id=c.id, doc_refs=refs,
+                              text=f"{tone.name}: no linked chat; sales rep asked to chase by phone")
+                if outbox.add_alert(conn, key=f"chase:{keys[0]}", customer_id=c.id, kind="chase_by_phone",
+                                    text=text, at=now):
+                    self.staff.post(c.ref, "chase_by_phone", text)
+                    report.alerts += 1
+        self._actions(c, sent_items, now, report)
+
+    def _send(self, c: CustomerRow, contacts: list, items: list, tone, keys: list[str], now: datetime) -> None:  # noqa: ANN001
+        contact_id, chat_id, contact_locale = contacts[0]
+        locale = contact_locale or c.locale
+        text = compose.reminder_text(self.renderer, self.policy, c, items, tone, locale, now)
+        try:
+            message_id = self.debtor.send(Outgoing(c.ref, chat_id, text))
+        except ContactUnreachable:
+            with self.engine.begin() as conn:
+                outbox.finish(conn, keys, status="no_channel", message_id="", at=now, error="blocked")
+                conn.execute(update(Contact.__table__).where(Contact.__table__.c.id == contact_id).values(reachable=False))
+                events.record(conn, at=now, kind="contact_unreachable", actor="system", customer_id=c.id,
+                              text=f"chat {chat_id} blocked the bot")
+            self.staff.post(c.ref, "contact_unreachable", f"{c.name}: the debtor's chat blocked the bot; please call.")
+            return
+        except Exception as exc:  # the result is unknown: never send it again
+            log.exception("send to %s failed", c.ref)
+            with self.engine.begin() as conn:
+                outbox.finish(conn, keys, status="unknown", message_id="", at=now, error=type(exc).__name__)
+            self.staff.post(c.ref, "send_unknown", f"{c.name}: a reminder may or may not have been delivered.")
+            return
+        with self.engine.begin() as conn:
+            outbox.finish(conn, keys, status="sent", message_id=message_id, at=now)
+            events.record(conn, at=now, kind="reminder_sent", actor="system", customer_id=c.id,
+                          doc_refs=[d.item.ref for d in items], text=f"{tone.name} reminder sent")
+
+    def _actions(self, c: CustomerRow, items: list, now: datetime, report: SweepReport) -> None:
+        actions = {a for d in items for a in d.step.actions}
+        if not actions:
+            return
+        with self.engine.begin() as conn:
+            if "credit_hold" in actions and not c.credit_hold:
+                conn.execute(update(Customer.__table__).where(Customer.__table__.c.id == c.id).values(credit_hold=True))
+                events.record(conn, at=now, kind="hold_set", actor="system", customer_id=c.id,
+                              text="credit hold: no new sales until the account is settled")
+            if "escalate" in actions:
+                step = max((d.step for d in items if d.step.actions), key=lambda s: s.offset_days)
+                text = compose.staff_text(self.renderer, "formal_notice_alert", c, [d.item for d in items], step.name, None)
+                key = f"escalate:{c.id}:{step.name}:{','.join(sorted(d.item.ref for d in items))}"
+                if outbox.add_alert(conn, key=key, customer_id=c.id, kind="formal_notice", text=text, at=now):
+                    self.staff.post(c.ref, "formal_notice", text)
+                    report.alerts += 1
+
+    @staticmethod
+    def _row(c: CustomerRow, doc_id: int, step: str, status: str, today: date, now: datetime,
+             message_key: str, tone: str = "") -> dict:
+        return {
+            "key": outbox.doc_key(doc_id, step), "customer_id": c.id, "document_id": doc_id, "step": step,
+            "status": status, "message_key": message_key, "tone": tone, "local_date": today,
+            "attempts": 0, "channel": "", "channel_message_id": "", "claimed_by": claims.claim_token(),
+            "error": "", "created_at": now, "updated_at": now,
+        }
+
+    def _recover_orphans(self, now: datetime) -> int:
+        """Rows left `sending` by a dead process become `unknown`: never resent, shown to staff."""
+        t = ReminderSend.__table__
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(t.c.id, t.c.customer_id, t.c.claimed_by, t.c.step).where(t.c.status == "sending")).all()
+            dead = [r for r in rows if claims.holder_is_dead(r.claimed_by)]
+            for r in dead:
+                conn.execute(update(t).where(t.c.id == r.id, t.c.status == "sending").values(status="unknown", updated_at=now))
+                events.record(conn, at=now, kind="send_unknown", actor="system", customer_id=r.customer_id,
+                              text=f"{r.step}: the sender stopped before recording the result; not resent")
+                if outbox.add_alert(conn, key=f"unknown:{r.id}", customer_id=r.customer_id, kind="send_unknown",
+                                    text=f"A {r.step} reminder may or may not have reached the debtor.", at=now):
+                    self.staff.post(None, "send_unknown", f"A {r.step} reminder may or may not have reached the debtor.")
+        return len(dead)
+
+
+def _candidate_customers(conn: Connection, now: datetime) -> list[int]:
+    """Customers with an item whose next action date has come somewhere on Earth (index scan)."""
+    d = Document.__table__
+    latest = now.date() + timedelta(days=1)  # the furthest-ahead time zone is at most a day ahead of UTC
+    q = (
+        select(d.c.customer_id).distinct()
+        .where(d.c.next_action_on <= latest, d.c.type.in_(tuple(ITEM_TYPES)))
+    )
+    return sorted(conn.execute(q).scalars())
+
+
+def _doc_ids(conn: Connection, customer_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """ref -> id of the items that the index says need a look."""
+    d = Document.__table__
+    out: dict[int, dict[str, int]] = {}
+    for i in range(0, len(customer_ids), 900):
+        q = select(d.c.customer_id, d.c.ref, d.c.id).where(
+            d.c.customer_id.in_(customer_ids[i : i + 900]), d.c.type.in_(tuple(ITEM_TYPES))
+        )
+        for cid, ref, doc_id in conn.execute(q):
+            out.setdefault(cid, {})[ref] = doc_id
+    return out

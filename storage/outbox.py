@@ -1,0 +1,108 @@
+"""The outbox: intent before a send, result after; unique keys make duplicates impossible."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.domain.ladder import StepRecord
+from storage.tables import Contact, Document, ReminderSend, StaffAlert
+
+
+def doc_key(document_id: int, step: str) -> str:
+    return f"doc:{document_id}:{step}"
+
+
+def _insert(conn: Connection, table):  # noqa: ANN001, ANN202
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def claim(conn: Connection, rows: Sequence[dict]) -> set[str]:
+    """Insert outbox rows; returns the keys this caller won (a duplicate key is someone else's)."""
+    if not rows:
+        return set()
+    t = ReminderSend.__table__
+    stmt = _insert(conn, t).on_conflict_do_nothing(index_elements=["key"]).returning(t.c.key)
+    won: set[str] = set()
+    for row in rows:  # one by one: RETURNING with executemany is not portable
+        won.update(conn.execute(stmt, row).scalars())
+    return won
+
+
+def add_alert(conn: Connection, *, key: str, customer_id: int | None, kind: str, text: str, at: datetime) -> bool:
+    """Record a staff alert once per key; True if this call created it."""
+    t = StaffAlert.__table__
+    stmt = _insert(conn, t).on_conflict_do_nothing(index_elements=["key"]).returning(t.c.id)
+    row = {"key": key, "customer_id": customer_id, "kind": kind, "text": text, "status": "pending", "created_at": at}
+    return conn.execute(stmt, row).first() is not None
+
+
+def history(conn: Connection, customer_ids: Sequence[int]) -> dict[int, dict[str, dict[str, StepRecord]]]:
+    """customer id -> document ref -> step -> record."""
+    t, d = ReminderSend.__table__, Document.__table__
+    out: dict[int, dict[str, dict[str, StepRecord]]] = defaultdict(lambda: defaultdict(dict))
+    for i in range(0, len(customer_ids), 900):
+        q = (
+            select(t.c.customer_id, d.c.ref, t.c.step, t.c.status, t.c.local_date)
+            .join(d, d.c.id == t.c.document_id)
+            .where(t.c.customer_id.in_(customer_ids[i : i + 900]))
+        )
+        for cid, ref, step, status, day in conn.execute(q):
+            out[cid][ref][step] = StepRecord(status, day)
+    return out
+
+
+def headed_up(conn: Connection, customer_ids: Sequence[int]) -> dict[int, set[tuple[str, str]]]:
+    t = StaffAlert.__table__
+    out: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    for i in range(0, len(customer_ids), 900):
+        q = select(t.c.customer_id, t.c.key).where(
+            t.c.customer_id.in_(customer_ids[i : i + 900]), t.c.kind == "heads_up"
+        )
+        for cid, key in conn.execute(q):
+            ref, step = key.split(":", 1)[1].rsplit(":", 1)
+            out[cid].add((ref, step))
+    return out
+
+
+def heads_up_key(ref: str, step: str) -> str:
+    return f"headsup:{ref}:{step}"
+
+
+def reachable_contacts(conn: Connection, customer_ids: Sequence[int]) -> dict[int, list[tuple[int, int, str | None]]]:
+    """customer id -> [(contact id, chat id, locale)] of linked chats that have not blocked the bot."""
+    c = Contact.__table__
+    out: dict[int, list[tuple[int, int, str | None]]] = defaultdict(list)
+    for i in range(0, len(customer_ids), 900):
+        q = select(c.c.customer_id, c.c.id, c.c.telegram_chat_id, c.c.locale).where(
+            c.c.customer_id.in_(customer_ids[i : i + 900]),
+            c.c.telegram_chat_id.is_not(None), c.c.reachable.is_(True),
+        )
+        for cid, contact_id, chat, loc in conn.execute(q):
+            out[cid].append((contact_id, chat, loc))
+    return out
+
+
+def set_next_actions(conn: Connection, values: Iterable[tuple[int, date | None]]) -> None:
+    d = Document.__table__
+    rows = [{"doc_id": doc_id, "next_on": day} for doc_id, day in values]
+    if rows:
+        from sqlalchemy import bindparam
+
+        conn.execute(
+            update(d).where(d.c.id == bindparam("doc_id")).values(next_action_on=bindparam("next_on")),
+            rows,
+        )
+
+
+def finish(conn: Connection, keys: Iterable[str], *, status: str, message_id: str, at: datetime, error: str = "") -> None:
+    t = ReminderSend.__table__
+    conn.execute(
+        update(t).where(t.c.key.in_(list(keys)), t.c.status == "sending")
+        .values(status=status, channel_message_id=message_id, updated_at=at, error=error,
+                attempts=t.c.attempts + 1)
+    )
