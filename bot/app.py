@@ -57,9 +57,7 @@ class App:
 
     def import_context(self) -> ImportContext:
         earliest = min(
-            step.offset_days - (step.heads_up_days or 0)
-            for seg in self.policy.segments.values()
-            for step in seg.steps
+            step.offset_days - (step.heads_up_days or 0) for seg in self.policy.segments.values() for step in seg.steps
         )
         return ImportContext(
             customer_defaults=CustomerDefaults(
@@ -76,7 +74,9 @@ def build_sweeper(app: App, debtor=None, staff=None):  # noqa: ANN001, ANN201
     from bot.scheduler.sweep import Sweeper
 
     return Sweeper(
-        engine=app.engine, policy=app.policy,
-        debtor=debtor or ConsoleDebtorChannel(), staff=staff or ConsoleStaffChannel(),
+        engine=app.engine,
+        policy=app.policy,
+        debtor=debtor or ConsoleDebtorChannel(),
+        staff=staff or ConsoleStaffChannel(),
         renderer=app.renderer,
     )

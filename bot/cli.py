@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot import cli_ledger, cli_ops
+from bot import cli_cases, cli_ledger, cli_ops
 
 app = typer.Typer(
     help="collectbot: receivables ledger, dunning, and the team's collections assistant.",
@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 cli_ledger.register(app)
 cli_ops.register(app)
+cli_cases.register(app)
 
 
 def main() -> None:

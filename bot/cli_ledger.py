@@ -49,8 +49,12 @@ def _progress(path: Path):  # noqa: ANN202
 
     def wrap(records: Iterator) -> Iterator:
         with Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
-            TimeElapsedColumn(), console=err, transient=True,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,} rows"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
         ) as bar:
             task = bar.add_task(f"reading {path.name}", total=None)
             for n, rec in enumerate(records, 1):
@@ -65,7 +69,11 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
     the_app = build_app()
     try:
         result = import_file(
-            the_app.engine, kind, file, the_app.import_context(), dry_run=dry_run,
+            the_app.engine,
+            kind,
+            file,
+            the_app.import_context(),
+            dry_run=dry_run,
             progress=_progress(file),
         )
     except ImportFailed as exc:
@@ -120,8 +128,12 @@ def balance(
         for col in ("total open", "overdue", "unapplied", *BUCKETS, "limit", "available"):
             t.add_column(col, justify="right")
         t.add_row(
-            b["total_open"], b["overdue"], b["unapplied_credit"], *b["buckets"].values(),
-            b["credit_limit"] or "-", b["available_credit"] or "-",
+            b["total_open"],
+            b["overdue"],
+            b["unapplied_credit"],
+            *b["buckets"].values(),
+            b["credit_limit"] or "-",
+            b["available_credit"] or "-",
         )
         out.print(t)
     if doc["open_items"]:
@@ -129,8 +141,15 @@ def balance(
         for col in ("doc", "type", "due", "open", "cur", "days", "status"):
             t.add_column(col, justify="right" if col in ("open", "days") else "left")
         for i in doc["open_items"]:
-            t.add_row(escape(i["doc_ref"]), i["type"], i["due_date"], i["open_amount"], i["currency"],
-                      str(i["days_overdue"]), i["status"])
+            t.add_row(
+                escape(i["doc_ref"]),
+                i["type"],
+                i["due_date"],
+                i["open_amount"],
+                i["currency"],
+                str(i["days_overdue"]),
+                i["status"],
+            )
         out.print(t)
 
 

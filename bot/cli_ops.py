@@ -20,6 +20,25 @@ def register(app: typer.Typer) -> None:
     app.command("sweep")(sweep)
     app.add_typer(policy_app, name="policy")
     app.command("hold")(hold)
+    app.command("run")(run)
+    app.command("demo")(demo)
+
+
+def run() -> None:
+    """Run collectbot: the scheduled sweep (and chat adapters when configured) until SIGINT/SIGTERM."""
+    import asyncio
+
+    from bot.runner import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(serve(build_app()))
+
+
+def demo() -> None:
+    """The whole story on a throw-away database: sample ledger, 60 days of dunning, a timeline."""
+    from bot.demo import run_demo
+
+    run_demo(out)
 
 
 def sweep(
@@ -34,15 +53,16 @@ def sweep(
     if fmt is Fmt.json:
         print_json(report.as_json())
         return
-    out.print(f"sweep at {report.now.isoformat()}{' (dry run)' if dry_run else ''}: "
-              f"{len(report.messages)} message(s), {report.skipped} step(s) skipped, {report.alerts} staff alert(s)")
+    out.print(
+        f"sweep at {report.now.isoformat()}{' (dry run)' if dry_run else ''}: "
+        f"{len(report.messages)} message(s), {report.skipped} step(s) skipped, {report.alerts} staff alert(s)"
+    )
     if report.messages:
         t = Table()
         for col in ("customer", "status", "step", "items"):
             t.add_column(col)
         for m in report.messages:
-            t.add_row(escape(m.customer_ref), m.status, m.step,
-                      escape(", ".join(f"{r} ({s})" for r, s in m.items)))
+            t.add_row(escape(m.customer_ref), m.status, m.step, escape(", ".join(f"{r} ({s})" for r, s in m.items)))
         out.print(t)
 
 
@@ -55,19 +75,31 @@ def policy_check(file: Path) -> None:
         policy = load_policy(file)
     except PolicyError as exc:
         fail(f"{file}: {exc}")
-    out.print(f"[bold]{escape(str(file))}[/]: valid. min_gap_days={policy.min_gap_days}, "
-              f"minimum open {policy.minimum_open_default} (overrides: "
-              f"{', '.join(f'{k} {v}' for k, v in policy.minimum_open.items()) or 'none'})")
+    out.print(
+        f"[bold]{escape(str(file))}[/]: valid. min_gap_days={policy.min_gap_days}, "
+        f"minimum open {policy.minimum_open_default} (overrides: "
+        f"{', '.join(f'{k} {v}' for k, v in policy.minimum_open.items()) or 'none'})"
+    )
     for seg in policy.segments.values():
         t = Table(title=f"segment {seg.name}", title_justify="left")
         for col in ("step", "offset", "template", "skippable", "fee", "heads-up", "actions"):
             t.add_column(col)
         for s in seg.steps:
-            fee = "-" if s.late_fee is None else (
-                f"{s.late_fee.value}" if s.late_fee.kind == "fixed" else f"{s.late_fee.value}%"
-            ) + (f" (cap {s.late_fee.cap})" if s.late_fee and s.late_fee.cap is not None else "")
-            t.add_row(s.name, f"{s.offset_days:+d}", s.template, "yes" if s.skippable else "",
-                      fee, f"{s.heads_up_days}d" if s.heads_up_days else "", ", ".join(s.actions))
+            fee = (
+                "-"
+                if s.late_fee is None
+                else (f"{s.late_fee.value}" if s.late_fee.kind == "fixed" else f"{s.late_fee.value}%")
+                + (f" (cap {s.late_fee.cap})" if s.late_fee and s.late_fee.cap is not None else "")
+            )
+            t.add_row(
+                s.name,
+                f"{s.offset_days:+d}",
+                s.template,
+                "yes" if s.skippable else "",
+                fee,
+                f"{s.heads_up_days}d" if s.heads_up_days else "",
+                ", ".join(s.actions),
+            )
         out.print(t)
         if seg.interest_annual_rate is not None:
             out.print(f"  statutory interest: {seg.interest_annual_rate} a year")

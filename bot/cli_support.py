@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import NoReturn
 from zoneinfo import ZoneInfo
 
@@ -21,12 +21,12 @@ out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty()
 err = Console(stderr=True, highlight=False)
 
 
-class Fmt(str, Enum):
+class Fmt(StrEnum):
     text = "text"
     json = "json"
 
 
-class TableFmt(str, Enum):
+class TableFmt(StrEnum):
     text = "text"
     json = "json"
     csv = "csv"

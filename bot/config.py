@@ -20,9 +20,7 @@ class Settings(BaseSettings):
     templates_dir: str | None = Field(None, validation_alias=_env("COLLECTBOT_TEMPLATES_DIR"))
 
     telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
-    telegram_api_url: str = Field(
-        "https://api.telegram.org/bot", validation_alias=_env("COLLECTBOT_TELEGRAM_API_URL")
-    )
+    telegram_api_url: str = Field("https://api.telegram.org/bot", validation_alias=_env("COLLECTBOT_TELEGRAM_API_URL"))
     telegram_file_url: str | None = Field(None, validation_alias=_env("COLLECTBOT_TELEGRAM_FILE_URL"))
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))

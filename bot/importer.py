@@ -106,7 +106,10 @@ def import_file(
                     tx.rollback()
                 else:
                     events.record(
-                        conn, at=ctx.now, kind="import", actor="cli",
+                        conn,
+                        at=ctx.now,
+                        kind="import",
+                        actor="cli",
                         text=f"imported {count} {kind} from {path.name}",
                     )
                     tx.commit()

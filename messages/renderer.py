@@ -90,11 +90,7 @@ class Renderer:
     def template(self, name: str, locale: str) -> Template:
         """The template `render` would use; raises jinja2.TemplatesNotFound if none exists."""
         return self._env.select_template(
-            [
-                f"{language}/{name}{ext}"
-                for language in self._languages(locale)
-                for ext in EXTENSIONS
-            ]
+            [f"{language}/{name}{ext}" for language in self._languages(locale) for ext in EXTENSIONS]
         )
 
     def render(self, name: str, locale: str, **ctx: object) -> str:

@@ -22,8 +22,12 @@ def record(
     doc_refs: Iterable[str] = (),
 ) -> None:
     values = {
-        "customer_id": customer_id, "at": at, "kind": kind, "actor": actor,
-        "doc_refs": "|".join(doc_refs), "text": text,
+        "customer_id": customer_id,
+        "at": at,
+        "kind": kind,
+        "actor": actor,
+        "doc_refs": "|".join(doc_refs),
+        "text": text,
     }
     if isinstance(db, Session):
         db.add(Event(**values))

@@ -16,17 +16,21 @@ def _chunks(seq: Sequence, size: int = 900):  # noqa: ANN202
         yield seq[i : i + size]
 
 
-def ledgers(
-    conn: Connection, customer_ids: Iterable[int]
-) -> dict[int, tuple[list[Doc], list[Pay]]]:
+def ledgers(conn: Connection, customer_ids: Iterable[int]) -> dict[int, tuple[list[Doc], list[Pay]]]:
     """Documents and confirmed payments (with allocations) of each customer, in bulk."""
     ids = sorted(set(customer_ids))
     out: dict[int, tuple[list[Doc], list[Pay]]] = {cid: ([], []) for cid in ids}
     d, p, a = Document.__table__, Payment.__table__, Allocation.__table__
     for chunk in _chunks(ids):
         q = select(
-            d.c.customer_id, d.c.ref, d.c.type, d.c.issue_date, d.c.due_date,
-            d.c.amount_cents, d.c.currency, d.c.related_ref,
+            d.c.customer_id,
+            d.c.ref,
+            d.c.type,
+            d.c.issue_date,
+            d.c.due_date,
+            d.c.amount_cents,
+            d.c.currency,
+            d.c.related_ref,
         ).where(d.c.customer_id.in_(chunk))
         for cid, ref, kind, issue, due, cents, cur, rel in conn.execute(q):
             out[cid][0].append(Doc(ref, kind, issue, due, cents, cur, rel))

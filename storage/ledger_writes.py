@@ -29,9 +29,7 @@ def _upsert(conn: Connection, table, rows: list[dict], columns: list[str]) -> No
     if not rows:
         return
     stmt = _insert(conn, table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["ref"], set_={c: getattr(stmt.excluded, c) for c in columns}
-    )
+    stmt = stmt.on_conflict_do_update(index_elements=["ref"], set_={c: getattr(stmt.excluded, c) for c in columns})
     for chunk in _chunks(rows):
         conn.execute(stmt, list(chunk))
 
@@ -82,8 +80,7 @@ def upsert_documents(conn: Connection, rows: list[dict]) -> None:
 
 def upsert_payments(conn: Connection, rows: list[dict]) -> None:
     payload = [
-        {k: v for k, v in r.items() if k not in ("customer_ref", "allocations")} | {"status": "confirmed"}
-        for r in rows
+        {k: v for k, v in r.items() if k not in ("customer_ref", "allocations")} | {"status": "confirmed"} for r in rows
     ]
     columns = [k for k in payload[0] if k != "ref"] if payload else []
     _upsert(conn, Payment.__table__, payload, columns)

@@ -80,7 +80,8 @@ def reachable_contacts(conn: Connection, customer_ids: Sequence[int]) -> dict[in
     for i in range(0, len(customer_ids), 900):
         q = select(c.c.customer_id, c.c.id, c.c.telegram_chat_id, c.c.locale).where(
             c.c.customer_id.in_(customer_ids[i : i + 900]),
-            c.c.telegram_chat_id.is_not(None), c.c.reachable.is_(True),
+            c.c.telegram_chat_id.is_not(None),
+            c.c.reachable.is_(True),
         )
         for cid, contact_id, chat, loc in conn.execute(q):
             out[cid].append((contact_id, chat, loc))
@@ -99,10 +100,12 @@ def set_next_actions(conn: Connection, values: Iterable[tuple[int, date | None]]
         )
 
 
-def finish(conn: Connection, keys: Iterable[str], *, status: str, message_id: str, at: datetime, error: str = "") -> None:
+def finish(
+    conn: Connection, keys: Iterable[str], *, status: str, message_id: str, at: datetime, error: str = ""
+) -> None:
     t = ReminderSend.__table__
     conn.execute(
-        update(t).where(t.c.key.in_(list(keys)), t.c.status == "sending")
-        .values(status=status, channel_message_id=message_id, updated_at=at, error=error,
-                attempts=t.c.attempts + 1)
+        update(t)
+        .where(t.c.key.in_(list(keys)), t.c.status == "sending")
+        .values(status=status, channel_message_id=message_id, updated_at=at, error=error, attempts=t.c.attempts + 1)
     )

@@ -17,11 +17,26 @@ from bot.domain.ledger import CREDIT_TYPES, DOCUMENT_TYPES, ITEM_TYPES
 from bot.domain.money import AmountError, parse_csv_amount
 
 CUSTOMER_COLUMNS = (
-    "customer_ref", "name", "segment", "currency", "credit_limit", "payment_terms_days",
-    "locale", "timezone", "country", "sales_rep_slack_id", "aliases",
+    "customer_ref",
+    "name",
+    "segment",
+    "currency",
+    "credit_limit",
+    "payment_terms_days",
+    "locale",
+    "timezone",
+    "country",
+    "sales_rep_slack_id",
+    "aliases",
 )
 DOCUMENT_COLUMNS = (
-    "doc_ref", "customer_ref", "type", "issue_date", "due_date", "amount", "currency",
+    "doc_ref",
+    "customer_ref",
+    "type",
+    "issue_date",
+    "due_date",
+    "amount",
+    "currency",
     "related_doc_ref",
 )
 PAYMENT_COLUMNS = ("payment_ref", "customer_ref", "date", "amount", "currency", "method", "applies_to")
@@ -122,9 +137,16 @@ def parse_customer(line: int, row: Mapping[str, str], defaults: CustomerDefaults
         raise RowError(line, f"country {row['country']!r} is not an ISO 3166 alpha-2 code")
     aliases = [a.strip() for a in row["aliases"].split("|") if a.strip()]
     return {
-        "ref": ref, "name": name, "segment": segment, "currency": currency,
-        "credit_limit_cents": limit, "payment_terms_days": terms, "locale": locale,
-        "timezone": tz, "country": country, "sales_rep_slack_id": row["sales_rep_slack_id"],
+        "ref": ref,
+        "name": name,
+        "segment": segment,
+        "currency": currency,
+        "credit_limit_cents": limit,
+        "payment_terms_days": terms,
+        "locale": locale,
+        "timezone": tz,
+        "country": country,
+        "sales_rep_slack_id": row["sales_rep_slack_id"],
         "aliases": "|".join(aliases),
     }
 
@@ -162,8 +184,12 @@ def parse_document(line: int, row: Mapping[str, str], customers: Mapping[str, Cu
         else:
             due = issue + timedelta(days=customer.payment_terms_days)
     return {
-        "ref": ref, "customer_ref": cref, "customer_id": customer.id, "type": kind,
-        "issue_date": issue, "due_date": due,
+        "ref": ref,
+        "customer_ref": cref,
+        "customer_id": customer.id,
+        "type": kind,
+        "issue_date": issue,
+        "due_date": due,
         "amount_cents": _amount(line, "amount", row["amount"]),
         "currency": _currency(line, row["currency"]),
         "related_ref": row["related_doc_ref"] or None,
@@ -185,9 +211,7 @@ def check_related(line: int, doc: dict, related: DocInfo | None) -> None:
         if related.customer_ref != doc["customer_ref"]:
             raise RowError(line, f"related document {rel!r} belongs to customer {related.customer_ref!r}")
         if related.currency != doc["currency"]:
-            raise RowError(
-                line, f"currency {doc['currency']} does not match {rel!r} in {related.currency}"
-            )
+            raise RowError(line, f"currency {doc['currency']} does not match {rel!r} in {related.currency}")
 
 
 def parse_allocations(line: int, text: str) -> list[tuple[str, int]]:
@@ -219,10 +243,14 @@ def parse_payment(line: int, row: Mapping[str, str], customers: Mapping[str, Cus
     if sum(c for _, c in allocations) > amount:
         raise RowError(line, "applies_to amounts add up to more than the payment")
     return {
-        "ref": ref, "customer_ref": cref, "customer_id": customer.id,
+        "ref": ref,
+        "customer_ref": cref,
+        "customer_id": customer.id,
         "date": _date(line, "date", _required(line, "date", row["date"])),
-        "amount_cents": amount, "currency": _currency(line, row["currency"]),
-        "method": row["method"], "allocations": allocations,
+        "amount_cents": amount,
+        "currency": _currency(line, row["currency"]),
+        "method": row["method"],
+        "allocations": allocations,
     }
 
 

@@ -121,8 +121,10 @@ def plan_customer(facts: CustomerFacts, policy: Policy) -> CustomerPlan:
         pending = [s for s in steps if s.name not in done]
 
         # Rule 2: a skippable candidate is skipped once a later step's offset has passed.
-        while pending and pending[0].skippable and any(
-            step_date(item, later) <= today for later in steps[steps.index(pending[0]) + 1 :]
+        while (
+            pending
+            and pending[0].skippable
+            and any(step_date(item, later) <= today for later in steps[steps.index(pending[0]) + 1 :])
         ):
             plan.skips.append((item, pending[0]))
             pending.pop(0)

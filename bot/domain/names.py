@@ -59,9 +59,7 @@ class NameIndex:
             return Resolution(candidates=tuple(sorted(ids)))
         best: dict[int, float] = {}
         closeness: dict[int, float] = {}  # whole-string similarity, to break ties
-        for found, score, _ in process.extract(
-            key, self.keys, scorer=fuzz.ratio, limit=20, score_cutoff=SUGGEST_FLOOR
-        ):
+        for found, score, _ in process.extract(key, self.keys, scorer=fuzz.ratio, limit=20, score_cutoff=SUGGEST_FLOOR):
             for cid in self.exact[found]:
                 best[cid] = max(best.get(cid, 0.0), score)
                 closeness[cid] = max(closeness.get(cid, 0.0), score)

@@ -113,9 +113,7 @@ def _kind(value: Any) -> str:
     return _TOML_TYPES.get(type(value), "a date or time")
 
 
-def _read_table(
-    data: Any, path: str, fields: dict[str, Reader], required: Collection[str] = ()
-) -> dict[str, Any]:
+def _read_table(data: Any, path: str, fields: dict[str, Reader], required: Collection[str] = ()) -> dict[str, Any]:
     """Read the known keys of a table into dataclass kwargs; refuse unknown or missing ones.
 
     Absent optional keys are left out of the result so the dataclass defaults (kept
@@ -242,9 +240,7 @@ def _business_hours(value: Any, key: str) -> BusinessHours:
     kwargs = _read_table(value, key, fields)
     hours = BusinessHours(**kwargs)
     if hours.start >= hours.end:
-        raise PolicyError(
-            _join(key, "end"), f"must be after start ({hours.start:%H:%M}), got {hours.end:%H:%M}"
-        )
+        raise PolicyError(_join(key, "end"), f"must be after start ({hours.start:%H:%M}), got {hours.end:%H:%M}")
     return hours
 
 
@@ -324,9 +320,7 @@ def _steps(value: Any, key: str) -> tuple[Step, ...]:
     steps: list[Step] = []
     for index, raw in enumerate(value):
         at = f"{key}[{index}]"
-        step = Step(
-            **_read_table(raw, at, _STEP_FIELDS, required={"name", "offset_days", "template"})
-        )
+        step = Step(**_read_table(raw, at, _STEP_FIELDS, required={"name", "offset_days", "template"}))
         _check_step_order(step, steps, at)
         steps.append(step)
     return tuple(steps)
@@ -349,9 +343,7 @@ def _check_step_order(step: Step, earlier: list[Step], at: str) -> None:
 def _annual_rate(value: Any, key: str) -> Decimal:
     rate = _decimal(value, key, "0.08", "a rate")
     if not Decimal(0) < rate <= Decimal(1):
-        raise PolicyError(
-            key, f'an annual rate is a fraction between 0 and 1 (e.g. "0.08"), got {rate}'
-        )
+        raise PolicyError(key, f'an annual rate is a fraction between 0 and 1 (e.g. "0.08"), got {rate}')
     return rate
 
 
@@ -362,9 +354,7 @@ def _discount(value: Any, key: str) -> Discount:
     }
     discount = Discount(**_read_table(value, key, fields, required={"percent", "within_days"}))
     if not Decimal(0) < discount.percent < Decimal(100):
-        raise PolicyError(
-            _join(key, "percent"), f"must be between 0 and 100 (exclusive), got {discount.percent}"
-        )
+        raise PolicyError(_join(key, "percent"), f"must be between 0 and 100 (exclusive), got {discount.percent}")
     return discount
 
 

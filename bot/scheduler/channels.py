@@ -46,8 +46,12 @@ class ConsoleDebtorChannel:
 
     def send(self, message: Outgoing) -> str:
         self.sent.append(message)
-        log.info("reminder to %s (chat %s): %s", message.customer_ref, message.chat_id,
-                 _TAGS.sub("", message.text).replace("\n", " | "))
+        log.info(
+            "reminder to %s (chat %s): %s",
+            message.customer_ref,
+            message.chat_id,
+            _TAGS.sub("", message.text).replace("\n", " | "),
+        )
         return f"console-{len(self.sent)}"
 
 

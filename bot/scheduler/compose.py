@@ -23,13 +23,14 @@ def _link(policy: Policy, c: CustomerRow, item: OpenItem) -> str | None:
     from urllib.parse import quote
 
     return policy.payment_link_template.format(
-        doc_ref=quote(item.ref, safe=""), customer_ref=quote(c.ref, safe=""),
-        amount=cents_str(item.open_cents), currency=item.currency,
+        doc_ref=quote(item.ref, safe=""),
+        customer_ref=quote(c.ref, safe=""),
+        amount=cents_str(item.open_cents),
+        currency=item.currency,
     )
 
 
-def reminder_context(policy: Policy, c: CustomerRow, due: list, tone: Step, now: datetime,
-                     company_name: str) -> dict:
+def reminder_context(policy: Policy, c: CustomerRow, due: list, tone: Step, now: datetime, company_name: str) -> dict:
     """`due` is a list of ladder.DueItem; every value is plain data for the template."""
     seg = policy.segment(c.segment)
     today = now.astimezone(ZoneInfo(c.timezone)).date()
@@ -38,39 +39,73 @@ def reminder_context(policy: Policy, c: CustomerRow, due: list, tone: Step, now:
     for d in due:
         i = d.item
         disc = early_discount(seg.discount, i.issue_date, i.open_cents, today) if d.step.offset_days < 0 else None
-        items.append({
-            "doc_ref": i.ref, "due_date": i.due_date, "open_cents": i.open_cents, "currency": i.currency,
-            "days_overdue": i.days_overdue, "fee_cents": late_fee(d.step.late_fee, i.open_cents),
-            "interest_cents": statutory_interest(seg.interest_annual_rate, i.open_cents, i.days_overdue),
-            "payment_link": _link(policy, c, i),
-            "discount": None if disc is None else {"cents": disc[0], "until": disc[1]},
-        })
+        items.append(
+            {
+                "doc_ref": i.ref,
+                "due_date": i.due_date,
+                "open_cents": i.open_cents,
+                "currency": i.currency,
+                "days_overdue": i.days_overdue,
+                "fee_cents": late_fee(d.step.late_fee, i.open_cents),
+                "interest_cents": statutory_interest(seg.interest_annual_rate, i.open_cents, i.days_overdue),
+                "payment_link": _link(policy, c, i),
+                "discount": None if disc is None else {"cents": disc[0], "until": disc[1]},
+            }
+        )
         totals[i.currency] = totals.get(i.currency, 0) + i.open_cents
     return {
-        "customer": {"ref": c.ref, "name": c.name}, "contact_name": "", "tone": tone.name,
-        "items": items, "totals": [{"currency": k, "open_cents": v} for k, v in sorted(totals.items())],
+        "customer": {"ref": c.ref, "name": c.name},
+        "contact_name": "",
+        "tone": tone.name,
+        "items": items,
+        "totals": [{"currency": k, "open_cents": v} for k, v in sorted(totals.items())],
         "company_name": company_name,
     }
 
 
-def reminder_text(renderer, policy: Policy, c: CustomerRow, due: list, tone: Step, locale: str,  # noqa: ANN001
-                  now: datetime, company_name: str = "collectbot") -> str:
+def reminder_text(
+    renderer,
+    policy: Policy,
+    c: CustomerRow,
+    due: list,
+    tone: Step,
+    locale: str,  # noqa: ANN001
+    now: datetime,
+    company_name: str = "collectbot",
+) -> str:
     ctx = reminder_context(policy, c, due, tone, now, company_name)
     return renderer.render(tone.template, locale, **ctx)
 
 
-def staff_text(renderer, name: str, c: CustomerRow, items: list[OpenItem], step: str,  # noqa: ANN001
-               when: date | None, extra: str = "") -> str:
+def staff_text(
+    renderer,
+    name: str,
+    c: CustomerRow,
+    items: list[OpenItem],
+    step: str,  # noqa: ANN001
+    when: date | None,
+    extra: str = "",
+) -> str:
     """Staff alerts are Slack mrkdwn: every value from the ledger is escaped first."""
     ctx = {
         "customer": {"ref": slack_escape(c.ref), "name": slack_escape(c.name)},
         "sales_rep": c.sales_rep_slack_id,
         "items": [
-            {"doc_ref": slack_escape(i.ref), "due_date": i.due_date, "open_cents": i.open_cents,
-             "currency": i.currency, "days_overdue": i.days_overdue, "fee_cents": None,
-             "interest_cents": None, "payment_link": None, "discount": None}
+            {
+                "doc_ref": slack_escape(i.ref),
+                "due_date": i.due_date,
+                "open_cents": i.open_cents,
+                "currency": i.currency,
+                "days_overdue": i.days_overdue,
+                "fee_cents": None,
+                "interest_cents": None,
+                "payment_link": None,
+                "discount": None,
+            }
             for i in items
         ],
-        "step": step, "step_date": when, "text": slack_escape(extra),
+        "step": step,
+        "step_date": when,
+        "text": slack_escape(extra),
     }
     return renderer.render(f"staff/{name}", "en", **ctx)

@@ -27,7 +27,7 @@ from bot.services.customers import CustomerRow, customers_by_id
 from storage import events, outbox
 from storage.ledger_reads import ledgers
 from storage.pauses import load_pauses
-from storage.tables import Contact, Customer, Document, ReminderSend
+from storage.tables import Contact, Customer, Document, Promise, ReminderSend
 
 log = logging.getLogger("collectbot.sweep")
 CHUNK = 500
@@ -77,6 +77,7 @@ class Sweeper:
         report = SweepReport(now)
         if not dry_run:
             report.recovered_unknown = self._recover_orphans(now)
+            self._settle_promises(now, report)
         with self.engine.connect() as conn:
             ids = _candidate_customers(conn, now)
         for i in range(0, len(ids), CHUNK):
@@ -101,9 +102,12 @@ class Sweeper:
             today = local_now.date()
             docs, pays = books[cid]
             facts = CustomerFacts(
-                segment=self.policy.segment(c.segment), today=today, now=now,
+                segment=self.policy.segment(c.segment),
+                today=today,
+                now=now,
                 balance=compute_balance(docs, pays, today, customer_currency=c.currency),
-                history=hist.get(cid, {}), headed_up=frozenset(heads.get(cid, ())),
+                history=hist.get(cid, {}),
+                headed_up=frozenset(heads.get(cid, ())),
                 pauses=pauses[cid],
             )
             plan = plan_customer(facts, self.policy)
@@ -122,18 +126,32 @@ class Sweeper:
                 for d in plan.due:
                     plan.next_action[d.item.ref] = today
             if plan.due:
-                report.messages.append(MessageReport(
-                    c.ref, self.debtor.name if contacts.get(cid) else "none",
-                    plan.tone.name, [(d.item.ref, d.step.name) for d in plan.due], status,
-                ))
+                report.messages.append(
+                    MessageReport(
+                        c.ref,
+                        self.debtor.name if contacts.get(cid) else "none",
+                        plan.tone.name,
+                        [(d.item.ref, d.step.name) for d in plan.due],
+                        status,
+                    )
+                )
             if dry_run:
                 continue
             self._execute(c, plan, status, today, now, doc_ids.get(cid, {}), contacts.get(cid, []), report)
 
     # -- recording and sending ----------------------------------------------------------
 
-    def _execute(self, c: CustomerRow, plan: CustomerPlan, status: str | None, today: date,
-                 now: datetime, doc_ids: dict[str, int], contacts: list, report: SweepReport) -> None:
+    def _execute(
+        self,
+        c: CustomerRow,
+        plan: CustomerPlan,
+        status: str | None,
+        today: date,
+        now: datetime,
+        doc_ids: dict[str, int],
+        contacts: list,
+        report: SweepReport,
+    ) -> None:
         message_key = uuid.uuid4().hex
         won: set[str] = set()
         due = [d for d in plan.due if status in ("sent", "no_channel")]
@@ -142,17 +160,32 @@ class Sweeper:
             for row, (item, step) in zip(skip_rows, plan.skips, strict=True):
                 if outbox.claim(conn, [row]):
                     report.skipped += 1
-                    events.record(conn, at=now, kind="step_skipped", actor="system", customer_id=c.id,
-                                  doc_refs=[item.ref], text=f"{step.name} skipped: a later step is already due")
+                    events.record(
+                        conn,
+                        at=now,
+                        kind="step_skipped",
+                        actor="system",
+                        customer_id=c.id,
+                        doc_refs=[item.ref],
+                        text=f"{step.name} skipped: a later step is already due",
+                    )
             row_status = "sending" if status == "sent" else "no_channel"
-            rows = [self._row(c, doc_ids[d.item.ref], d.step.name, row_status, today, now, message_key,
-                              tone=plan.tone.name) for d in due]
+            rows = [
+                self._row(c, doc_ids[d.item.ref], d.step.name, row_status, today, now, message_key, tone=plan.tone.name)
+                for d in due
+            ]
             won = outbox.claim(conn, rows)
             outbox.set_next_actions(conn, [(doc_ids[r], day) for r, day in plan.next_action.items() if r in doc_ids])
             for item, step, when in plan.heads_ups:
                 text = compose.staff_text(self.renderer, "heads_up", c, [item], step.name, when)
-                if outbox.add_alert(conn, key=outbox.heads_up_key(item.ref, step.name), customer_id=c.id,
-                                    kind="heads_up", text=text, at=now):
+                if outbox.add_alert(
+                    conn,
+                    key=outbox.heads_up_key(item.ref, step.name),
+                    customer_id=c.id,
+                    kind="heads_up",
+                    text=text,
+                    at=now,
+                ):
                     self.staff.post(c.ref, "heads_up", text)
                     report.alerts += 1
         sent_items = [d for d in due if outbox.doc_key(doc_ids[d.item.ref], d.step.name) in won]
@@ -166,10 +199,18 @@ class Sweeper:
         else:
             text = compose.staff_text(self.renderer, "chase_by_phone", c, [d.item for d in sent_items], tone.name, None)
             with self.engine.begin() as conn:
-                events.record(conn, at=now, kind="reminder_sent", actor="system", customer_id=c.id, doc_refs=refs,
-                              text=f"{tone.name}: no linked chat; sales rep asked to chase by phone")
-                if outbox.add_alert(conn, key=f"chase:{keys[0]}", customer_id=c.id, kind="chase_by_phone",
-                                    text=text, at=now):
+                events.record(
+                    conn,
+                    at=now,
+                    kind="reminder_sent",
+                    actor="system",
+                    customer_id=c.id,
+                    doc_refs=refs,
+                    text=f"{tone.name}: no linked chat; sales rep asked to chase by phone",
+                )
+                if outbox.add_alert(
+                    conn, key=f"chase:{keys[0]}", customer_id=c.id, kind="chase_by_phone", text=text, at=now
+                ):
                     self.staff.post(c.ref, "chase_by_phone", text)
                     report.alerts += 1
         self._actions(c, sent_items, now, report)
@@ -183,9 +224,17 @@ class Sweeper:
         except ContactUnreachable:
             with self.engine.begin() as conn:
                 outbox.finish(conn, keys, status="no_channel", message_id="", at=now, error="blocked")
-                conn.execute(update(Contact.__table__).where(Contact.__table__.c.id == contact_id).values(reachable=False))
-                events.record(conn, at=now, kind="contact_unreachable", actor="system", customer_id=c.id,
-                              text=f"chat {chat_id} blocked the bot")
+                conn.execute(
+                    update(Contact.__table__).where(Contact.__table__.c.id == contact_id).values(reachable=False)
+                )
+                events.record(
+                    conn,
+                    at=now,
+                    kind="contact_unreachable",
+                    actor="system",
+                    customer_id=c.id,
+                    text=f"chat {chat_id} blocked the bot",
+                )
             self.staff.post(c.ref, "contact_unreachable", f"{c.name}: the debtor's chat blocked the bot; please call.")
             return
         except Exception as exc:  # the result is unknown: never send it again
@@ -196,8 +245,15 @@ class Sweeper:
             return
         with self.engine.begin() as conn:
             outbox.finish(conn, keys, status="sent", message_id=message_id, at=now)
-            events.record(conn, at=now, kind="reminder_sent", actor="system", customer_id=c.id,
-                          doc_refs=[d.item.ref for d in items], text=f"{tone.name} reminder sent")
+            events.record(
+                conn,
+                at=now,
+                kind="reminder_sent",
+                actor="system",
+                customer_id=c.id,
+                doc_refs=[d.item.ref for d in items],
+                text=f"{tone.name} reminder sent",
+            )
 
     def _actions(self, c: CustomerRow, items: list, now: datetime, report: SweepReport) -> None:
         actions = {a for d in items for a in d.step.actions}
@@ -206,50 +262,132 @@ class Sweeper:
         with self.engine.begin() as conn:
             if "credit_hold" in actions and not c.credit_hold:
                 conn.execute(update(Customer.__table__).where(Customer.__table__.c.id == c.id).values(credit_hold=True))
-                events.record(conn, at=now, kind="hold_set", actor="system", customer_id=c.id,
-                              text="credit hold: no new sales until the account is settled")
+                events.record(
+                    conn,
+                    at=now,
+                    kind="hold_set",
+                    actor="system",
+                    customer_id=c.id,
+                    text="credit hold: no new sales until the account is settled",
+                )
             if "escalate" in actions:
                 step = max((d.step for d in items if d.step.actions), key=lambda s: s.offset_days)
-                text = compose.staff_text(self.renderer, "formal_notice_alert", c, [d.item for d in items], step.name, None)
+                text = compose.staff_text(
+                    self.renderer, "formal_notice_alert", c, [d.item for d in items], step.name, None
+                )
                 key = f"escalate:{c.id}:{step.name}:{','.join(sorted(d.item.ref for d in items))}"
                 if outbox.add_alert(conn, key=key, customer_id=c.id, kind="formal_notice", text=text, at=now):
                     self.staff.post(c.ref, "formal_notice", text)
                     report.alerts += 1
 
+    def _settle_promises(self, now: datetime, report: SweepReport) -> None:
+        _settle_promises_impl(self, now, report)
+
     @staticmethod
-    def _row(c: CustomerRow, doc_id: int, step: str, status: str, today: date, now: datetime,
-             message_key: str, tone: str = "") -> dict:
+    def _row(
+        c: CustomerRow,
+        doc_id: int,
+        step: str,
+        status: str,
+        today: date,
+        now: datetime,
+        message_key: str,
+        tone: str = "",
+    ) -> dict:
         return {
-            "key": outbox.doc_key(doc_id, step), "customer_id": c.id, "document_id": doc_id, "step": step,
-            "status": status, "message_key": message_key, "tone": tone, "local_date": today,
-            "attempts": 0, "channel": "", "channel_message_id": "", "claimed_by": claims.claim_token(),
-            "error": "", "created_at": now, "updated_at": now,
+            "key": outbox.doc_key(doc_id, step),
+            "customer_id": c.id,
+            "document_id": doc_id,
+            "step": step,
+            "status": status,
+            "message_key": message_key,
+            "tone": tone,
+            "local_date": today,
+            "attempts": 0,
+            "channel": "",
+            "channel_message_id": "",
+            "claimed_by": claims.claim_token(),
+            "error": "",
+            "created_at": now,
+            "updated_at": now,
         }
 
     def _recover_orphans(self, now: datetime) -> int:
         """Rows left `sending` by a dead process become `unknown`: never resent, shown to staff."""
         t = ReminderSend.__table__
         with self.engine.begin() as conn:
-            rows = conn.execute(select(t.c.id, t.c.customer_id, t.c.claimed_by, t.c.step).where(t.c.status == "sending")).all()
+            rows = conn.execute(
+                select(t.c.id, t.c.customer_id, t.c.claimed_by, t.c.step).where(t.c.status == "sending")
+            ).all()
             dead = [r for r in rows if claims.holder_is_dead(r.claimed_by)]
             for r in dead:
-                conn.execute(update(t).where(t.c.id == r.id, t.c.status == "sending").values(status="unknown", updated_at=now))
-                events.record(conn, at=now, kind="send_unknown", actor="system", customer_id=r.customer_id,
-                              text=f"{r.step}: the sender stopped before recording the result; not resent")
-                if outbox.add_alert(conn, key=f"unknown:{r.id}", customer_id=r.customer_id, kind="send_unknown",
-                                    text=f"A {r.step} reminder may or may not have reached the debtor.", at=now):
-                    self.staff.post(None, "send_unknown", f"A {r.step} reminder may or may not have reached the debtor.")
+                conn.execute(
+                    update(t).where(t.c.id == r.id, t.c.status == "sending").values(status="unknown", updated_at=now)
+                )
+                events.record(
+                    conn,
+                    at=now,
+                    kind="send_unknown",
+                    actor="system",
+                    customer_id=r.customer_id,
+                    text=f"{r.step}: the sender stopped before recording the result; not resent",
+                )
+                if outbox.add_alert(
+                    conn,
+                    key=f"unknown:{r.id}",
+                    customer_id=r.customer_id,
+                    kind="send_unknown",
+                    text=f"A {r.step} reminder may or may not have reached the debtor.",
+                    at=now,
+                ):
+                    self.staff.post(
+                        None, "send_unknown", f"A {r.step} reminder may or may not have reached the debtor."
+                    )
         return len(dead)
+
+
+def _settle_promises_impl(sweeper: Sweeper, now: datetime, report: SweepReport) -> None:
+    """A promise whose date has passed is kept (the item is paid) or broken (dunning resumes, staff told)."""
+    pr, d, c = Promise.__table__, Document.__table__, Customer.__table__
+    with sweeper.engine.begin() as conn:
+        rows = conn.execute(
+            select(pr.c.id, pr.c.customer_id, pr.c.promised_date, d.c.ref, c.c.timezone, c.c.currency)
+            .join(d, d.c.id == pr.c.document_id)
+            .join(c, c.c.id == pr.c.customer_id)
+            .where(pr.c.status == "open", pr.c.promised_date <= now.date())
+        ).all()
+        for r in rows:
+            today = now.astimezone(ZoneInfo(r.timezone)).date()
+            if today <= r.promised_date:
+                continue
+            docs, pays = ledgers(conn, [r.customer_id])[r.customer_id]
+            open_refs = {i.ref for i in compute_balance(docs, pays, today).open_items}
+            kept = r.ref not in open_refs
+            kind = "promise_kept" if kept else "promise_broken"
+            conn.execute(update(pr).where(pr.c.id == r.id).values(status="kept" if kept else "broken"))
+            events.record(
+                conn,
+                at=now,
+                kind=kind,
+                actor="system",
+                customer_id=r.customer_id,
+                doc_refs=[r.ref],
+                text=f"promised for {r.promised_date}",
+            )
+            if not kept:
+                text = f"Promise to pay {r.ref} by {r.promised_date} was broken; reminders resume."
+                if outbox.add_alert(
+                    conn, key=f"promise:{r.id}", customer_id=r.customer_id, kind="promise_broken", text=text, at=now
+                ):
+                    sweeper.staff.post(None, "promise_broken", text)
+                    report.alerts += 1
 
 
 def _candidate_customers(conn: Connection, now: datetime) -> list[int]:
     """Customers with an item whose next action date has come somewhere on Earth (index scan)."""
     d = Document.__table__
     latest = now.date() + timedelta(days=1)  # the furthest-ahead time zone is at most a day ahead of UTC
-    q = (
-        select(d.c.customer_id).distinct()
-        .where(d.c.next_action_on <= latest, d.c.type.in_(tuple(ITEM_TYPES)))
-    )
+    q = select(d.c.customer_id).distinct().where(d.c.next_action_on <= latest, d.c.type.in_(tuple(ITEM_TYPES)))
     return sorted(conn.execute(q).scalars())
 
 

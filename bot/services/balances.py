@@ -22,8 +22,11 @@ def _money(cents: int | None) -> str | None:
 def customer_balance(conn: Connection, customer: CustomerRow, as_of: date) -> Balance:
     docs, pays = ledgers(conn, [customer.id])[customer.id]
     return compute_balance(
-        docs, pays, as_of,
-        customer_currency=customer.currency, credit_limit_cents=customer.credit_limit_cents,
+        docs,
+        pays,
+        as_of,
+        customer_currency=customer.currency,
+        credit_limit_cents=customer.credit_limit_cents,
     )
 
 
@@ -78,18 +81,19 @@ def aging_document(conn: Connection, as_of: date) -> dict:
                 if not any(b.buckets.values()) and not b.unapplied_credit_cents:
                     continue
                 values = dict(b.buckets) | {
-                    "unapplied_credit": b.unapplied_credit_cents, "total": b.total_open_cents,
+                    "unapplied_credit": b.unapplied_credit_cents,
+                    "total": b.total_open_cents,
                 }
-                per_currency.setdefault(b.currency, []).append(
-                    {"customer_ref": c.ref, "name": c.name, **values}
-                )
+                per_currency.setdefault(b.currency, []).append({"customer_ref": c.ref, "name": c.name, **values})
     reports = []
     for currency in sorted(per_currency):
         rows = sorted(per_currency[currency], key=lambda r: r["customer_ref"])
         totals = {k: sum(r[k] for r in rows) for k in keys}
-        reports.append({
-            "currency": currency,
-            "rows": [{**r, **{k: cents_str(r[k]) for k in keys}} for r in rows],
-            "totals": {k: cents_str(v) for k, v in totals.items()},
-        })
+        reports.append(
+            {
+                "currency": currency,
+                "rows": [{**r, **{k: cents_str(r[k]) for k in keys}} for r in rows],
+                "totals": {k: cents_str(v) for k, v in totals.items()},
+            }
+        )
     return {"as_of": as_of.isoformat(), "reports": reports}

@@ -22,13 +22,31 @@ def _target(conn: Connection, what: str) -> tuple[CustomerRow, int | None, str |
 
 def set_hold(conn: Connection, what: str, *, until: date, reason: str, actor: str, now: datetime) -> str:
     customer, doc_id, ref = _target(conn, what)
-    conn.execute(Hold.__table__.insert(), [{
-        "customer_id": customer.id, "document_id": doc_id, "until": until, "reason": reason,
-        "status": "active", "requested_by": actor, "approved_by": actor, "created_at": now,
-    }])
+    conn.execute(
+        Hold.__table__.insert(),
+        [
+            {
+                "customer_id": customer.id,
+                "document_id": doc_id,
+                "until": until,
+                "reason": reason,
+                "status": "active",
+                "requested_by": actor,
+                "approved_by": actor,
+                "created_at": now,
+            }
+        ],
+    )
     subject = ref or customer.ref
-    events.record(conn, at=now, kind="hold_set", actor=actor, customer_id=customer.id,
-                  doc_refs=[ref] if ref else [], text=f"reminders held until {until}: {reason}")
+    events.record(
+        conn,
+        at=now,
+        kind="hold_set",
+        actor=actor,
+        customer_id=customer.id,
+        doc_refs=[ref] if ref else [],
+        text=f"reminders held until {until}: {reason}",
+    )
     return f"{subject} ({customer.name}): reminders held until {until} inclusive"
 
 
@@ -41,8 +59,18 @@ def release_hold(conn: Connection, what: str, *, actor: str, now: datetime) -> s
     if not n:
         raise LookupError(f"{ref or customer.ref} has no active hold")
     d = Document.__table__
-    conn.execute(update(d).where(d.c.customer_id == customer.id, d.c.type.in_(("invoice", "debit_note")))
-                 .values(next_action_on=REARM_DATE))
-    events.record(conn, at=now, kind="hold_ended", actor=actor, customer_id=customer.id,
-                  doc_refs=[ref] if ref else [], text="hold released")
+    conn.execute(
+        update(d)
+        .where(d.c.customer_id == customer.id, d.c.type.in_(("invoice", "debit_note")))
+        .values(next_action_on=REARM_DATE)
+    )
+    events.record(
+        conn,
+        at=now,
+        kind="hold_ended",
+        actor=actor,
+        customer_id=customer.id,
+        doc_refs=[ref] if ref else [],
+        text="hold released",
+    )
     return f"{ref or customer.ref} ({customer.name}): hold released"

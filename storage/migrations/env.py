@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
+from sqlmodel import SQLModel
 
 import storage.tables  # noqa: F401  (registers the tables on the metadata)
-from sqlmodel import SQLModel
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -16,7 +16,6 @@ def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
         from bot.config import Settings
-
         from storage.engine import make_engine
 
         engine = make_engine(Settings().database_url)

@@ -1,0 +1,152 @@
+"""Case commands: timeline and payment plans."""
+
+from __future__ import annotations
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy import select
+
+from bot.cli_support import Fmt, build_app, fail, out, print_json
+from bot.domain.money import cents_str
+from bot.services.customers import CustomerAmbiguous, CustomerNotFound, resolve
+from storage.tables import Customer, Document, PaymentPlan, PlanInstallment, PlanItem
+
+plan_app = typer.Typer(help="Payment plans.", no_args_is_help=True)
+PLAN_STATUSES = ("proposed", "approved", "rejected", "active", "broken", "completed")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("timeline")(timeline)
+    app.add_typer(plan_app, name="plan")
+
+
+def timeline(customer: str, fmt: Fmt = typer.Option(Fmt.text, "--format")) -> None:
+    """The customer's history, oldest first."""
+    from storage.events import for_customer
+
+    the_app = build_app()
+    with the_app.engine.connect() as conn:
+        try:
+            row = resolve(conn, customer)
+        except CustomerAmbiguous as exc:
+            fail(str(exc), code=2)
+        except CustomerNotFound as exc:
+            fail(str(exc))
+    from sqlmodel import Session
+
+    with Session(the_app.engine) as session:
+        evs = for_customer(session, row.id)
+    doc = {
+        "customer_ref": row.ref,
+        "events": [
+            {
+                "at": e.at.isoformat(),
+                "kind": e.kind,
+                "actor": e.actor,
+                "doc_refs": [r for r in e.doc_refs.split("|") if r],
+                "text": e.text,
+            }
+            for e in evs
+        ],
+    }
+    if fmt is Fmt.json:
+        print_json(doc)
+        return
+    out.print(f"[bold]{escape(row.name)}[/] ({escape(row.ref)}): {len(evs)} event(s)")
+    for e in doc["events"]:
+        refs = f" [{', '.join(e['doc_refs'])}]" if e["doc_refs"] else ""
+        out.print(f"{e['at']}  {e['kind']:<18} {e['actor']:<10}{escape(refs)} {escape(e['text'])}")
+
+
+def _plans(conn, status: str | None) -> list[dict]:  # noqa: ANN001
+    p, c = PaymentPlan.__table__, Customer.__table__
+    q = select(p, c.c.ref.label("customer_ref")).join(c, c.c.id == p.c.customer_id).order_by(p.c.id)
+    if status:
+        q = q.where(p.c.status == status)
+    out_rows = []
+    for r in conn.execute(q):
+        inst = conn.execute(
+            select(PlanInstallment.__table__).where(PlanInstallment.__table__.c.plan_id == r.id).order_by("seq")
+        ).all()
+        refs = conn.execute(
+            select(Document.__table__.c.ref)
+            .join(PlanItem.__table__, PlanItem.__table__.c.document_id == Document.__table__.c.id)
+            .where(PlanItem.__table__.c.plan_id == r.id)
+            .order_by(Document.__table__.c.ref)
+        ).scalars()
+        out_rows.append(
+            {
+                "id": r.id,
+                "customer_ref": r.customer_ref,
+                "status": r.status,
+                "currency": r.currency,
+                "total": cents_str(r.total_cents),
+                "installments": [
+                    {"due_date": i.due_date.isoformat(), "amount": cents_str(i.amount_cents)} for i in inst
+                ],
+                "doc_refs": list(refs),
+            }
+        )
+    return out_rows
+
+
+@plan_app.command("list")
+def plan_list(
+    status: str = typer.Option(None, "--status", help=f"One of {', '.join(PLAN_STATUSES)}."),
+    fmt: Fmt = typer.Option(Fmt.text, "--format"),
+) -> None:
+    """Payment plans, oldest first."""
+    if status is not None and status not in PLAN_STATUSES:
+        fail(f"--status {status!r} is not one of {', '.join(PLAN_STATUSES)}")
+    the_app = build_app()
+    with the_app.engine.connect() as conn:
+        plans = _plans(conn, status)
+    if fmt is Fmt.json:
+        print_json({"plans": plans})
+        return
+    t = Table()
+    for col in ("id", "customer", "status", "total", "instalments", "documents"):
+        t.add_column(col)
+    for p in plans:
+        t.add_row(
+            str(p["id"]),
+            escape(p["customer_ref"]),
+            p["status"],
+            f"{p['total']} {p['currency']}",
+            str(len(p["installments"])),
+            escape(", ".join(p["doc_refs"])),
+        )
+    out.print(t)
+
+
+def _decide(plan_id: int, approve: bool, reason: str | None) -> None:
+    from bot.services.cases import decide_plan
+
+    the_app = build_app()
+    try:
+        with the_app.engine.begin() as conn:
+            status = decide_plan(
+                conn,
+                plan_id,
+                approve=approve,
+                actor="cli",
+                now=the_app.now(),
+                today=the_app.today(),
+                reason=reason or "",
+            )
+    except (LookupError, ValueError) as exc:
+        fail(str(exc))
+    out.print(f"plan {plan_id} {status}")
+
+
+@plan_app.command("approve")
+def plan_approve(plan_id: int, reason: str = typer.Option(None, "--reason")) -> None:
+    """Approve a proposed plan: monthly instalments, the first one month from today."""
+    _decide(plan_id, True, reason)
+
+
+@plan_app.command("reject")
+def plan_reject(plan_id: int, reason: str = typer.Option(None, "--reason")) -> None:
+    """Reject a proposed plan (dunning resumes)."""
+    _decide(plan_id, False, reason)

@@ -1,0 +1,58 @@
+"""`collectbot run`: one asyncio loop for the scheduler (and, when configured, the chat adapters).
+
+The database, not the scheduler, records what was sent, so a restart never
+repeats a reminder; APScheduler only says when to look. No sweep runs at
+start-up: the first one comes one interval after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.app import App, build_sweeper
+
+log = logging.getLogger("collectbot.run")
+
+
+async def _sweep_job(app: App) -> None:
+    sweeper = build_sweeper(app)
+    # The sweep does blocking database work: keep it off the loop the chat adapters share.
+    report = await asyncio.to_thread(sweeper.sweep, app.now())
+    log.info("sweep: %d message(s), %d skipped, %d staff alert(s)", len(report.messages), report.skipped, report.alerts)
+
+
+async def serve(app: App) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    _ = app.engine  # bring the schema up to date before anything is scheduled
+    if app.settings.telegram_bot_token or app.settings.slack_bot_token:
+        log.warning("Telegram/Slack adapters are not part of this build yet: messages go to the log channel")
+    scheduler = AsyncIOScheduler(timezone=app.settings.timezone)
+    minutes = app.settings.sweep_interval_minutes
+    if minutes > 0:
+        scheduler.add_job(
+            _sweep_job,
+            IntervalTrigger(minutes=minutes, timezone=app.settings.timezone),
+            args=[app],
+            id="sweep",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=app.now() + timedelta(minutes=minutes),
+        )
+        log.info("sweeping every %d minute(s)", minutes)
+    else:
+        log.info("COLLECTBOT_SWEEP_INTERVAL_MINUTES=0: no scheduled sweep (run `collectbot sweep` yourself)")
+    scheduler.start()
+    log.info("collectbot is running; SIGINT or SIGTERM stops it")
+    await stop.wait()
+    log.info("stopping")
+    scheduler.shutdown(wait=True)
+    app.engine.dispose()
