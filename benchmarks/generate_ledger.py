@@ -15,6 +15,11 @@ due_date empty (issue + terms). ~3% of documents are credit notes and ~1%
 withholdings, each naming an invoice of the same customer and currency.
 Payments (60% of documents by default) pay one or two invoices of a customer,
 in full or partially through applies_to, or carry no applies_to at all.
+
+--paid-share S (optional, for the sweep benchmark) appends payments that settle
+whatever is left of randomly chosen open invoices until about S of all invoices
+are fully paid, so that fewer reminders fall due; rows written without it are
+unchanged. A summary of open/settled invoices goes to stderr when it is given.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import csv
 import random
+import sys
 from bisect import bisect_left
 from datetime import date, timedelta
 from pathlib import Path
@@ -141,9 +147,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--payments", type=int, default=None, help="default: 60%% of documents")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 23))
+    p.add_argument("--paid-share", type=float, default=None,
+                   help="settle extra invoices in full until about this share (0..1) is paid")
     args = p.parse_args(argv)
     if args.customers < 1 or args.documents < 1:
         p.error("--customers and --documents must be positive")
+    if args.paid_share is not None and not 0 <= args.paid_share <= 1:
+        p.error("--paid-share must be between 0 and 1")
     n_pay = int(args.documents * 0.6) if args.payments is None else args.payments
     rng = random.Random(args.seed)
     args.out_dir.mkdir(parents=True, exist_ok=True)
@@ -227,6 +237,29 @@ def main(argv: list[str] | None = None) -> None:
                     total += ri(100, 50_000)  # a little extra, left unapplied
             yield (f"PAY-{n + 1:07d}", f"C{c + 1:06d}", day[when], money(total), cur,
                    rng.choice(METHODS.get(cur, ("wire",))), applies)
+        if args.paid_share is not None:
+            yield from settle_rows(n_pay)
+
+    def settle_rows(n: int):
+        # A separate generator keeps every row above identical to a run without --paid-share.
+        prng = random.Random(f"paid-share:{args.seed}")
+        settled = sum(1 for x in left if not x)
+        still_open = n_inv - settled
+        p_settle = min(1.0, max(0.0, (args.paid_share * n_inv - settled) / still_open)) if still_open else 0.0
+        extra = 0
+        for i in range(n_inv):
+            if not left[i] or prng.random() >= p_settle:
+                continue
+            cents, left[i] = left[i], 0
+            when = min(max(inv_due[i] + prng.randint(-20, 10), inv_day[i] + 1), SPAN_DAYS)
+            n += 1
+            extra += 1
+            cur = inv_cur[i]
+            yield (f"PAY-{n:07d}", f"C{inv_cust[i] + 1:06d}", day[when], money(cents), cur,
+                   prng.choice(METHODS.get(cur, ("wire",))), f"INV-{i + 1:07d}:{money(cents)}")
+        print(f"invoices: {n_inv}; fully paid before --paid-share: {settled} ({settled / n_inv:.1%}); "
+              f"settled by {extra} extra payments; open now: {sum(1 for x in left if x)}",
+              file=sys.stderr)
 
     write(args.out_dir / "payments.csv",
           ["payment_ref", "customer_ref", "date", "amount", "currency", "method", "applies_to"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")  # as we write numbers: no "+"
 _DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -19,6 +19,7 @@ FUZZY_ACCEPT = 85.0  # a lone candidate at or above this is taken as meant
 TIE_MARGIN = 4.0  # candidates this close to the best are a tie
 SUGGEST_FLOOR = 55.0
 CLOSER_MARGIN = 10.0
+CLOSE_ENOUGH = 75.0  # a tie is only broken by a candidate that is close as a whole
 FRAGMENT_WEIGHT = 0.95
 
 
@@ -80,7 +81,7 @@ class NameIndex:
         if len(tied) > 1:
             # Several fragments match equally; one much closer as a whole is what was meant.
             tied.sort(key=lambda cid: -closeness[cid])
-            if closeness[tied[0]] - closeness[tied[1]] >= CLOSER_MARGIN:
+            if closeness[tied[0]] >= CLOSE_ENOUGH and closeness[tied[0]] - closeness[tied[1]] >= CLOSER_MARGIN:
                 tied = tied[:1]
         if len(tied) == 1:
             return Resolution(match=tied[0])

@@ -125,19 +125,16 @@ class Sweeper:
             if status in ("deferred", "dry_run"):
                 for d in plan.due:
                     plan.next_action[d.item.ref] = today
-            if plan.due:
-                report.messages.append(
-                    MessageReport(
-                        c.ref,
-                        self.debtor.name if contacts.get(cid) else "none",
-                        plan.tone.name,
-                        [(d.item.ref, d.step.name) for d in plan.due],
-                        status,
-                    )
-                )
+            channel = self.debtor.name if contacts.get(cid) else "none"
+            if plan.due and status in ("deferred", "dry_run"):
+                items = [(d.item.ref, d.step.name) for d in plan.due]
+                report.messages.append(MessageReport(c.ref, channel, plan.tone.name, items, status))
             if dry_run:
                 continue
-            self._execute(c, plan, status, today, now, doc_ids.get(cid, {}), contacts.get(cid, []), report)
+            done = self._execute(c, plan, status, today, now, doc_ids.get(cid, {}), contacts.get(cid, []), report)
+            if done is not None:  # only what this process won and did (another sweeper may have the rest)
+                tone, items, final = done
+                report.messages.append(MessageReport(c.ref, channel, tone, items, final))
 
     # -- recording and sending ----------------------------------------------------------
 
@@ -151,7 +148,8 @@ class Sweeper:
         doc_ids: dict[str, int],
         contacts: list,
         report: SweepReport,
-    ) -> None:
+    ) -> tuple[str, list[tuple[str, str]], str] | None:
+        """Record skips, heads-ups and intent; send; returns (tone, items, status) of what this process did."""
         message_key = uuid.uuid4().hex
         won: set[str] = set()
         due = [d for d in plan.due if status in ("sent", "no_channel")]
@@ -190,12 +188,13 @@ class Sweeper:
                     report.alerts += 1
         sent_items = [d for d in due if outbox.doc_key(doc_ids[d.item.ref], d.step.name) in won]
         if not sent_items:
-            return
+            return None
         tone = max((d.step for d in sent_items), key=lambda s: s.offset_days)
         refs = [d.item.ref for d in sent_items]
         keys = [outbox.doc_key(doc_ids[r], d.step.name) for r, d in zip(refs, sent_items, strict=True)]
+        final = status
         if status == "sent":
-            self._send(c, contacts, sent_items, tone, keys, now)
+            final = self._send(c, contacts, sent_items, tone, keys, now)
         else:
             text = compose.staff_text(self.renderer, "chase_by_phone", c, [d.item for d in sent_items], tone.name, None)
             with self.engine.begin() as conn:
@@ -214,8 +213,9 @@ class Sweeper:
                     self.staff.post(c.ref, "chase_by_phone", text)
                     report.alerts += 1
         self._actions(c, sent_items, now, report)
+        return tone.name, [(d.item.ref, d.step.name) for d in sent_items], final
 
-    def _send(self, c: CustomerRow, contacts: list, items: list, tone, keys: list[str], now: datetime) -> None:  # noqa: ANN001
+    def _send(self, c: CustomerRow, contacts: list, items: list, tone, keys: list[str], now: datetime) -> str:  # noqa: ANN001
         contact_id, chat_id, contact_locale = contacts[0]
         locale = contact_locale or c.locale
         text = compose.reminder_text(self.renderer, self.policy, c, items, tone, locale, now)
@@ -235,14 +235,20 @@ class Sweeper:
                     customer_id=c.id,
                     text=f"chat {chat_id} blocked the bot",
                 )
-            self.staff.post(c.ref, "contact_unreachable", f"{c.name}: the debtor's chat blocked the bot; please call.")
-            return
+            self.staff.post(
+                c.ref,
+                "contact_unreachable",
+                f"{compose.slack_escape(c.name)}: the debtor's chat blocked the bot; please call.",
+            )
+            return "no_channel"
         except Exception as exc:  # the result is unknown: never send it again
             log.exception("send to %s failed", c.ref)
             with self.engine.begin() as conn:
                 outbox.finish(conn, keys, status="unknown", message_id="", at=now, error=type(exc).__name__)
-            self.staff.post(c.ref, "send_unknown", f"{c.name}: a reminder may or may not have been delivered.")
-            return
+            self.staff.post(
+                c.ref, "send_unknown", f"{compose.slack_escape(c.name)}: a reminder may or may not have been delivered."
+            )
+            return "unknown"
         with self.engine.begin() as conn:
             outbox.finish(conn, keys, status="sent", message_id=message_id, at=now)
             events.record(
@@ -254,6 +260,7 @@ class Sweeper:
                 doc_refs=[d.item.ref for d in items],
                 text=f"{tone.name} reminder sent",
             )
+        return "sent"
 
     def _actions(self, c: CustomerRow, items: list, now: datetime, report: SweepReport) -> None:
         actions = {a for d in items for a in d.step.actions}
@@ -317,7 +324,16 @@ class Sweeper:
         t = ReminderSend.__table__
         with self.engine.begin() as conn:
             rows = conn.execute(
-                select(t.c.id, t.c.customer_id, t.c.claimed_by, t.c.step).where(t.c.status == "sending")
+                select(
+                    t.c.id,
+                    t.c.customer_id,
+                    t.c.claimed_by,
+                    t.c.step,
+                    Customer.__table__.c.ref,
+                    Customer.__table__.c.name,
+                )
+                .join(Customer.__table__, Customer.__table__.c.id == t.c.customer_id)
+                .where(t.c.status == "sending")
             ).all()
             dead = [r for r in rows if claims.holder_is_dead(r.claimed_by)]
             for r in dead:
@@ -332,17 +348,14 @@ class Sweeper:
                     customer_id=r.customer_id,
                     text=f"{r.step}: the sender stopped before recording the result; not resent",
                 )
+                text = (
+                    f"{compose.slack_escape(r.name)} ({compose.slack_escape(r.ref)}): a {r.step} reminder "
+                    "may or may not have reached the debtor; it will not be resent."
+                )
                 if outbox.add_alert(
-                    conn,
-                    key=f"unknown:{r.id}",
-                    customer_id=r.customer_id,
-                    kind="send_unknown",
-                    text=f"A {r.step} reminder may or may not have reached the debtor.",
-                    at=now,
+                    conn, key=f"unknown:{r.id}", customer_id=r.customer_id, kind="send_unknown", text=text, at=now
                 ):
-                    self.staff.post(
-                        None, "send_unknown", f"A {r.step} reminder may or may not have reached the debtor."
-                    )
+                    self.staff.post(r.ref, "send_unknown", text)
         return len(dead)
 
 
