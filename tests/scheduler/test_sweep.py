@@ -132,7 +132,7 @@ class World:
             return [tuple(r) for r in conn.execute(  # type: ignore[misc]
                 select(t.c.kind, t.c.key).order_by(t.c.id))]
 
-    def events(self, kind: str) -> list[Event]:
+    def events(self, kind: str) -> list[Row]:
         t = Event.__table__
         with self.engine.connect() as conn:
             return list(conn.execute(select(t).where(t.c.kind == kind).order_by(t.c.id)))
@@ -575,9 +575,53 @@ def test_disputes_claims_plans_promises_and_talks_pause_the_sweep(world: Make) -
         assert [c for c, *_ in items(w.sweep(at_local(off(n), 10)))] == ["TALK"] * (n == 12)
     report = w.sweep(at_local(off(13), 10))  # the day after the promised date
     assert [c for c, *_ in items(report)] == ["PROM"]
+    assert len(w.events("promise_broken")) == 1
     for n in range(14, 40):
         report = w.sweep(at_local(off(n), 10))
         assert {c for c, *_ in items(report)} <= {"CTRL", "PROM", "TALK"}
+
+
+def test_a_broken_promise_is_told_in_the_customers_thread(world: Make) -> None:
+    """DESIGN (Slack): "every alert about that customer goes into its thread (..., promise
+    broken, ...) and names the customer"."""
+    w = world([cust("C1")], [doc("INV-1", "C1", DUE)])
+    w.link("C1", 1001)
+    with w.engine.begin() as conn:
+        cid, did = conn.execute(select(Document.customer_id, Document.id)).one()
+        conn.execute(insert(Promise).values(
+            customer_id=cid, document_id=did, promised_date=off(12), amount_cents=100_000,
+            currency="USD", status="open", made_at=at_local(off(5), 12),
+        ))
+    w.sweep(at_local(off(13), 10))
+    broken = [(c, t) for c, k, t in w.posted if k == "promise_broken"]
+    assert len(broken) == 1, w.posted
+    customer_ref, text = broken[0]
+    assert customer_ref == "C1"
+    assert "C1 Ltd" in text
+
+
+def test_an_approved_plan_gets_its_instalment_reminders_instead(world: Make) -> None:
+    """DESIGN: invoices in an approved plan get no dunning, "the plan's own instalment
+    reminders apply instead", and `sweep --format json` lists them "with step
+    `installment`"; the policy announces them `installment_reminder_days_before` (3) days
+    before they fall due."""
+    from bot.services.cases import decide_plan, propose_plan
+
+    w = world([cust("C1")], [doc("INV-1", "C1", DUE)])
+    w.link("C1", 1001)
+    approved = at_local(date(2026, 3, 16), 11)  # first instalment one month later: 16 April
+    with w.engine.begin() as conn:
+        plan_id = propose_plan(conn, ["INV-1"], total_cents=100_000, count=2, actor="debtor:1001",
+                               now=approved)
+        decide_plan(conn, plan_id, approve=True, actor="slack:UCREDIT", now=approved,
+                    today=approved.date())
+    for day in (date(2026, 3, 17), date(2026, 3, 25), date(2026, 4, 10)):
+        assert w.sweep(at_local(day, 10)).messages == [], day
+    report = w.sweep(at_local(date(2026, 4, 13), 10))  # Monday, three days before
+    assert [(m.customer_ref, m.step, m.status) for m in report.messages] == [
+        ("C1", "installment", "sent")]
+    assert len(w.sent) == 1
+    assert w.sweep(at_local(date(2026, 4, 13), 15)).messages == []
 
 
 # ---------------------------------------------------------------- amounts
@@ -806,3 +850,12 @@ def test_a_send_that_fails_midway_is_unknown_and_not_repeated(world: Make) -> No
     for n in (8, 9, 10):
         w.sweep(at_local(off(n), 11))
     assert channel.calls == 1
+
+
+def test_reported_statuses_stay_within_the_contract_when_a_send_fails(world: Make) -> None:
+    """DESIGN `sweep --format json`: "status is one of `sent`, `dry_run`, `deferred`,
+    `no_channel`"."""
+    w = world([cust("C1")], [doc("INV-1", "C1", DUE)], debtor=FlakyChannel())
+    w.link("C1", 1001)
+    report = w.sweep(at_local(off(8), 10))
+    assert [m.status for m in report.messages] in (["sent"], ["no_channel"])
