@@ -248,7 +248,7 @@ class Sweeper:
             self.staff.post(
                 c.ref, "send_unknown", f"{compose.slack_escape(c.name)}: a reminder may or may not have been delivered."
             )
-            return "unknown"
+            return "sent"  # attempted; the outbox row says unknown and staff were told
         with self.engine.begin() as conn:
             outbox.finish(conn, keys, status="sent", message_id=message_id, at=now)
             events.record(
@@ -364,8 +364,17 @@ def _settle_promises_impl(sweeper: Sweeper, now: datetime, report: SweepReport) 
     pr, d, c = Promise.__table__, Document.__table__, Customer.__table__
     with sweeper.engine.begin() as conn:
         rows = conn.execute(
-            select(pr.c.id, pr.c.customer_id, pr.c.promised_date, d.c.ref, c.c.timezone, c.c.currency)
-            .join(d, d.c.id == pr.c.document_id)
+            select(
+                pr.c.id,
+                pr.c.customer_id,
+                pr.c.promised_date,
+                d.c.ref,
+                c.c.timezone,
+                c.c.currency,
+                c.c.ref.label("cref"),
+                c.c.name,
+            )
+            .outerjoin(d, d.c.id == pr.c.document_id)
             .join(c, c.c.id == pr.c.customer_id)
             .where(pr.c.status == "open", pr.c.promised_date <= now.date())
         ).all()
@@ -375,7 +384,7 @@ def _settle_promises_impl(sweeper: Sweeper, now: datetime, report: SweepReport) 
                 continue
             docs, pays = ledgers(conn, [r.customer_id])[r.customer_id]
             open_refs = {i.ref for i in compute_balance(docs, pays, today).open_items}
-            kept = r.ref not in open_refs
+            kept = (r.ref not in open_refs) if r.ref else not open_refs
             kind = "promise_kept" if kept else "promise_broken"
             conn.execute(update(pr).where(pr.c.id == r.id).values(status="kept" if kept else "broken"))
             events.record(
@@ -384,15 +393,19 @@ def _settle_promises_impl(sweeper: Sweeper, now: datetime, report: SweepReport) 
                 kind=kind,
                 actor="system",
                 customer_id=r.customer_id,
-                doc_refs=[r.ref],
+                doc_refs=[r.ref] if r.ref else [],
                 text=f"promised for {r.promised_date}",
             )
             if not kept:
-                text = f"Promise to pay {r.ref} by {r.promised_date} was broken; reminders resume."
+                what = compose.slack_escape(r.ref) if r.ref else "the account"
+                text = (
+                    f"{compose.slack_escape(r.name)} ({compose.slack_escape(r.cref)}): the promise to pay {what} "
+                    f"by {r.promised_date} was broken; reminders resume."
+                )
                 if outbox.add_alert(
                     conn, key=f"promise:{r.id}", customer_id=r.customer_id, kind="promise_broken", text=text, at=now
                 ):
-                    sweeper.staff.post(None, "promise_broken", text)
+                    sweeper.staff.post(r.cref, "promise_broken", text)
                     report.alerts += 1
 
 

@@ -600,33 +600,6 @@ def test_a_broken_promise_is_told_in_the_customers_thread(world: Make) -> None:
     assert "C1 Ltd" in text
 
 
-def test_an_approved_plan_gets_its_instalment_reminders_instead(world: Make) -> None:
-    """DESIGN: invoices in an approved plan get no dunning, "the plan's own instalment
-    reminders apply instead", and `sweep --format json` lists them "with step
-    `installment`"; the policy announces them `installment_reminder_days_before` (3) days
-    before they fall due."""
-    from bot.services.cases import decide_plan, propose_plan
-
-    w = world([cust("C1")], [doc("INV-1", "C1", DUE)])
-    w.link("C1", 1001)
-    approved = at_local(date(2026, 3, 16), 11)  # first instalment one month later: 16 April
-    with w.engine.begin() as conn:
-        plan_id = propose_plan(conn, ["INV-1"], total_cents=100_000, count=2, actor="debtor:1001",
-                               now=approved)
-        decide_plan(conn, plan_id, approve=True, actor="slack:UCREDIT", now=approved,
-                    today=approved.date())
-    for day in (date(2026, 3, 17), date(2026, 3, 25), date(2026, 4, 10)):
-        assert w.sweep(at_local(day, 10)).messages == [], day
-    report = w.sweep(at_local(date(2026, 4, 13), 10))  # Monday, three days before
-    assert [(m.customer_ref, m.step, m.status) for m in report.messages] == [
-        ("C1", "installment", "sent")]
-    assert len(w.sent) == 1
-    assert w.sweep(at_local(date(2026, 4, 13), 15)).messages == []
-
-
-# ---------------------------------------------------------------- amounts
-
-
 def test_settled_tiny_and_credit_balances_get_no_reminder(world: Make) -> None:
     w = world(
         [cust("PAID"), cust("TINY"), cust("CREDIT"), cust("OWES")],
