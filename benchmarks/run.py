@@ -496,6 +496,9 @@ def candidates(db: Path) -> int:
 def dry_runs(db: Path, repeats: int) -> dict:
     from bot.app import build_sweeper
 
+    con = sqlite3.connect(db)  # start from a checkpointed WAL, as a long-running database would be
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
     app = make_app(db, fresh=False)
     sweeper = build_sweeper(app, debtor=Silent(), staff=Silent())
     times, rep = [], None
@@ -650,7 +653,8 @@ def report(results: dict) -> str:
                 rest = sw[1:]
                 tail = (f"; the other {len(rest)} took {sum(x['seconds'] for x in rest):.0f} s "
                         f"(max {max(x['seconds'] for x in rest):.1f} s)") if rest else ""
-                status = "" if rep["ok"] else f" — **stopped: {rep['timed_out'] or 'failed'}**, fell back to bulk emulation"
+                status = "" if rep["ok"] else (
+                    f" — **stopped: {rep['timed_out'] or 'failed'}**, fell back to bulk emulation")
                 row(f"sweep {size}: priming replay, {len(sw)} sweeps",
                     f"{rep['elapsed']:.0f} s in all{tail}{status}")
         for key, label in (("dry_replay", "after replay"), ("dry_emulated", "after bulk-emulated priming")):
@@ -695,12 +699,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--replay-budget", type=float, default=1800, help="seconds for the whole replay")
     p.add_argument("--no-cross-check", dest="emulate_too", action="store_false",
                    help="skip the bulk-emulated priming (and its dry run) when the replay succeeded")
-    p.add_argument("--repeats", type=int, default=3, help="dry runs per state (median reported)")
+    p.add_argument("--repeats", type=int, default=5, help="dry runs per state (median reported)")
+    p.add_argument("--keep-db", action="store_true",
+                   help="keep the sweep and bare databases under OUT/db (main.sqlite is always kept)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     only = set(args.only.split(","))
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
+    ignore = out / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# generated ledgers and databases; keep only the results\n*\n!.gitignore\n"
+                          "!results.md\n!results.json\n")
     scale = SCALES[args.scale]
     sizes = [int(x) for x in args.sweep_sizes.split(",")] if args.sweep_sizes else list(scale["sweep"])
 
@@ -727,6 +737,10 @@ def main(argv: list[str] | None = None) -> None:
             app.engine.dispose()
     if "sweep" in only:
         results["sweep"] = [bench_sweep(out, n, args) for n in sizes]
+    if not args.keep_db:
+        for f in (out / "db").glob("*.sqlite*"):
+            if not f.name.startswith("main.sqlite"):
+                f.unlink()
     results["elapsed_s"] = time.perf_counter() - started
     text = report(results)
     (out / "results.md").write_text(text, encoding="utf-8")
