@@ -7,9 +7,8 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
-from bot.cli_support import Fmt, build_app, fail, out, print_json
+from bot.cli_support import Fmt, build_app, fail, out, print_json, resolve_or_fail
 from bot.domain.money import cents_str
-from bot.services.customers import CustomerAmbiguous, CustomerNotFound, resolve
 from storage.tables import Customer, Document, PaymentPlan, PlanInstallment, PlanItem
 
 plan_app = typer.Typer(help="Payment plans.", no_args_is_help=True)
@@ -27,12 +26,7 @@ def timeline(customer: str, fmt: Fmt = typer.Option(Fmt.text, "--format")) -> No
 
     the_app = build_app()
     with the_app.engine.connect() as conn:
-        try:
-            row = resolve(conn, customer)
-        except CustomerAmbiguous as exc:
-            fail(str(exc), code=2)
-        except CustomerNotFound as exc:
-            fail(str(exc))
+        row = resolve_or_fail(conn, customer)
     from sqlmodel import Session
 
     with Session(the_app.engine) as session:

@@ -12,12 +12,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.cli_support import Fmt, TableFmt, build_app, err, fail, out, parse_day, print_json
+from bot.cli_support import Fmt, TableFmt, build_app, err, fail, out, parse_day, print_json, resolve_or_fail
 from bot.domain.balances import BUCKETS
 from bot.domain.csv_safety import neutralise
 from bot.importer import ImportFailed, import_file
 from bot.services.balances import aging_document, balance_document
-from bot.services.customers import CustomerAmbiguous, CustomerNotFound, resolve
 from storage.migrate import current_revision, upgrade
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -109,12 +108,7 @@ def balance(
     the_app = build_app()
     day = parse_day(as_of, "--as-of", the_app.today())
     with the_app.engine.connect() as conn:
-        try:
-            row = resolve(conn, customer)
-        except CustomerAmbiguous as exc:
-            fail(str(exc), code=2)
-        except CustomerNotFound as exc:
-            fail(str(exc))
+        row = resolve_or_fail(conn, customer)
         doc = balance_document(conn, row, day)
     if fmt is Fmt.json:
         print_json(doc)

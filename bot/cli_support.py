@@ -69,3 +69,15 @@ def parse_day(text: str | None, option: str, fallback: date) -> date:
 
 def print_json(document: object) -> None:
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+
+
+def resolve_or_fail(conn, query: str):  # noqa: ANN001, ANN201
+    """The customer a person meant, or exit: 2 when ambiguous (candidates listed), 1 when unknown."""
+    from bot.services.customers import CustomerAmbiguous, CustomerNotFound, resolve
+
+    try:
+        return resolve(conn, query)
+    except CustomerAmbiguous as exc:
+        fail(str(exc), code=2)
+    except CustomerNotFound as exc:
+        fail(str(exc))

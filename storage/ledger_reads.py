@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from sqlalchemy import Connection, select
 
 from bot.domain.ledger import Doc, Pay
+from storage.sql import chunks as _chunks
 from storage.tables import Allocation, Document, Payment
-
-
-def _chunks(seq: Sequence, size: int = 900):  # noqa: ANN202
-    for i in range(0, len(seq), size):
-        yield seq[i : i + size]
 
 
 def ledgers(conn: Connection, customer_ids: Iterable[int]) -> dict[int, tuple[list[Doc], list[Pay]]]:

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import Connection, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.domain.csv_rows import CustomerInfo, DocInfo
 from bot.domain.names import fold
+from storage.sql import chunks as _chunks
+from storage.sql import dialect_insert as _insert
 from storage.tables import Allocation, Customer, CustomerKey, Document, Payment
 
 CHUNK = 5000
 REARM_DATE = date(1970, 1, 1)  # "look at this item on the next sweep"
-
-
-def _chunks(seq: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
-    for i in range(0, len(seq), size):
-        yield seq[i : i + size]
-
-
-def _insert(conn: Connection, table):  # noqa: ANN001, ANN202
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 def _upsert(conn: Connection, table, rows: list[dict], columns: list[str]) -> None:  # noqa: ANN001
@@ -113,3 +105,13 @@ def rearm_customers(conn: Connection, customer_ids: Iterable[int]) -> None:
             .where(d.c.customer_id.in_(chunk), d.c.next_action_on.is_(None), d.c.type.in_(("invoice", "debit_note")))
             .values(next_action_on=REARM_DATE)
         )
+
+
+def rearm_all(conn: Connection, customer_id: int) -> None:
+    """Every item of this customer is looked at on the next sweep (a pause ended, a case was decided)."""
+    d = Document.__table__
+    conn.execute(
+        update(d)
+        .where(d.c.customer_id == customer_id, d.c.type.in_(("invoice", "debit_note")))
+        .values(next_action_on=REARM_DATE)
+    )

@@ -7,18 +7,14 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.domain.ladder import StepRecord
+from storage.sql import dialect_insert as _insert
 from storage.tables import Contact, Document, ReminderSend, StaffAlert
 
 
 def doc_key(document_id: int, step: str) -> str:
     return f"doc:{document_id}:{step}"
-
-
-def _insert(conn: Connection, table):  # noqa: ANN001, ANN202
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 def claim(conn: Connection, rows: Sequence[dict]) -> set[str]:

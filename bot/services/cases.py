@@ -8,7 +8,7 @@ from sqlalchemy import Connection, select, update
 
 from bot.domain.plans import schedule
 from storage import events
-from storage.ledger_writes import REARM_DATE
+from storage.ledger_writes import rearm_all
 from storage.tables import (
     Dispute,
     DisputeItem,
@@ -26,15 +26,6 @@ def _doc(conn: Connection, ref: str):  # noqa: ANN202
     if row is None:
         raise LookupError(f"unknown document {ref!r}")
     return row
-
-
-def _rearm(conn: Connection, customer_id: int) -> None:
-    d = Document.__table__
-    conn.execute(
-        update(d)
-        .where(d.c.customer_id == customer_id, d.c.type.in_(("invoice", "debit_note")))
-        .values(next_action_on=REARM_DATE)
-    )
 
 
 def open_dispute(conn: Connection, refs: list[str], *, reason: str, text: str, actor: str, now: datetime) -> int:
@@ -78,7 +69,7 @@ def resolve_dispute(
         customer_id=row.customer_id,
         text=f"{'valid' if valid else 'not valid'}: {resolution}",
     )
-    _rearm(conn, row.customer_id)
+    rearm_all(conn, row.customer_id)
 
 
 def make_promise(conn: Connection, ref: str, *, promised: date, amount_cents: int, actor: str, now: datetime) -> int:
@@ -166,5 +157,5 @@ def decide_plan(
         customer_id=row.customer_id,
         text=reason or f"plan {plan_id} {status}",
     )
-    _rearm(conn, row.customer_id)
+    rearm_all(conn, row.customer_id)
     return status

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, select, update
 
 from bot.services.customers import CustomerRow, customers_by_id, resolve
 from storage import events
-from storage.ledger_writes import REARM_DATE
+from storage.ledger_writes import rearm_all
 from storage.tables import Document, Hold
 
 
@@ -58,12 +58,7 @@ def release_hold(conn: Connection, what: str, *, actor: str, now: datetime) -> s
     n = conn.execute(update(h).where(*cond).values(status="released", ended_at=now)).rowcount
     if not n:
         raise LookupError(f"{ref or customer.ref} has no active hold")
-    d = Document.__table__
-    conn.execute(
-        update(d)
-        .where(d.c.customer_id == customer.id, d.c.type.in_(("invoice", "debit_note")))
-        .values(next_action_on=REARM_DATE)
-    )
+    rearm_all(conn, customer.id)
     events.record(
         conn,
         at=now,
