@@ -2,7 +2,8 @@
 
 The bundled sample ledger, four debtors with a linked chat, then 60 simulated
 days of sweeps (13:00 and 16:00 UTC): reminders escalate per segment, a
-dispute pauses one invoice, a promise is kept, a plan is approved, formal
+dispute pauses one invoice, a promise is kept, a plan is approved (its first
+instalment is announced, goes unpaid, and the broken plan is escalated), formal
 notices go out. Printed as a timeline, then the balances and aging at the end.
 """
 

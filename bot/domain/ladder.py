@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from bot.domain.balances import Balance, OpenItem
 from bot.domain.money import to_cents
 from bot.domain.pauses import Pauses
+from bot.domain.plans import Installment, PlanFacts
 from bot.domain.policy import Policy, Segment, Step
 
 # Outbox states that count as "this step is done for this item".
@@ -42,6 +43,7 @@ class CustomerPlan:
     heads_ups: list[tuple[OpenItem, Step, date]] = field(default_factory=list)
     paused: dict[str, str] = field(default_factory=dict)  # ref -> why
     next_action: dict[str, date | None] = field(default_factory=dict)  # ref -> next look
+    installments: list[tuple[PlanFacts, Installment]] = field(default_factory=list)  # to announce
 
     @property
     def tone(self) -> Step | None:
@@ -82,6 +84,16 @@ def pause_reason(ref: str, facts: CustomerFacts, policy: Policy) -> tuple[str, d
         if facts.now - p.conversation_at < timedelta(days=policy.conversation_pause_days):
             return "conversation", tomorrow
     return None
+
+
+def customer_paused(facts: CustomerFacts, policy: Policy) -> bool:
+    """A hold on the whole customer or an open talk with a person: no reminder of any kind."""
+    p = facts.pauses
+    if p.customer_hold_until is not None and facts.today <= p.customer_hold_until:
+        return True
+    if p.conversation_at is not None and policy.conversation_pause_days > 0:
+        return facts.now - p.conversation_at < timedelta(days=policy.conversation_pause_days)
+    return False
 
 
 def _eligible_refs(facts: CustomerFacts, policy: Policy) -> set[str]:

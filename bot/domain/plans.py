@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 
 def add_months(day: date, months: int) -> date:
@@ -22,3 +23,68 @@ def schedule(total_cents: int, count: int, approved_on: date) -> list[tuple[date
     base = total_cents // count
     amounts = [base] * (count - 1) + [total_cents - base * (count - 1)]
     return [(add_months(approved_on, i + 1), amount) for i, amount in enumerate(amounts)]
+
+
+@dataclass(frozen=True)
+class Installment:
+    seq: int
+    due_date: date
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    """One approved plan as the sweep sees it at the debtor's local `today`.
+
+    `open_cents` is what is still open on the plan's documents today;
+    `paid_cents` how much that fell since the plan was approved (payments and
+    credits dated after the approval day); `claimed_cents` what the debtor says
+    they paid on them and staff have not decided yet: a claim keeps an
+    instalment from counting as missed until it is rejected, the same way it
+    pauses the ladder.
+    """
+
+    id: int
+    currency: str
+    total_cents: int
+    installments: tuple[Installment, ...]  # by seq
+    doc_refs: tuple[str, ...]
+    open_cents: int
+    paid_cents: int = 0
+    claimed_cents: int = 0
+    reminded: frozenset[int] = frozenset()  # seqs whose reminder is recorded
+
+
+@dataclass(frozen=True)
+class PlanReview:
+    """What happens to one plan today: at most one of the three."""
+
+    plan_id: int
+    remind: Installment | None = None  # announce this instalment
+    broken_by: Installment | None = None  # missed: the plan is broken, staff escalate
+    completed: bool = False
+
+
+def review_plan(plan: PlanFacts, today: date, *, remind_days_before: int, grace_days: int) -> PlanReview:
+    """Instalments are paid in order: what is paid on the plan's documents covers them first to last.
+
+    An instalment is missed once its due date plus `grace_days` has passed (local
+    dates) and the payments (and pending claims) do not cover it and every one
+    before it. Its reminder goes out from `remind_days_before` days before its
+    due date until that date, once.
+    """
+    if plan.open_cents <= 0:
+        return PlanReview(plan.id, completed=True)
+    covered = plan.paid_cents + plan.claimed_cents
+    required = 0
+    for inst in plan.installments:
+        required += inst.amount_cents
+        if covered >= required:
+            continue
+        if today > inst.due_date + timedelta(days=grace_days):
+            return PlanReview(plan.id, broken_by=inst)
+        starts = inst.due_date - timedelta(days=remind_days_before)
+        if starts <= today <= inst.due_date and inst.seq not in plan.reminded:
+            return PlanReview(plan.id, remind=inst)
+        return PlanReview(plan.id)
+    return PlanReview(plan.id)

@@ -65,6 +65,7 @@ class Policy:
     conversation_pause_days: int = 2
     claimed_payment_pause_days: int | None = None  # None: a claim pauses until decided
     installment_reminder_days_before: int = 3
+    installment_grace_days: int = 3  # an unpaid instalment is missed this many days after its due date
 
     def segment(self, name: str) -> Segment:
         return self.segments.get(name) or self.segments["default"]

@@ -11,7 +11,7 @@ Shape (every key except ``segments`` is optional and falls back to the dataclass
 default)::
 
     min_gap_days, minimum_open_default, conversation_pause_days,
-    claimed_payment_pause_days, installment_reminder_days_before,
+    claimed_payment_pause_days, installment_reminder_days_before, installment_grace_days,
     payment_link_template
     [minimum_open]            CUR = "amount"
     [business_hours]          start, end ("HH:MM"), weekdays (["mon", ...])
@@ -402,4 +402,5 @@ _POLICY_FIELDS: dict[str, Reader] = {
     # Leave claimed_payment_pause_days out for "paused until credit staff decide".
     "claimed_payment_pause_days": _integer(1),
     "installment_reminder_days_before": _integer(0),
+    "installment_grace_days": _integer(0),
 }

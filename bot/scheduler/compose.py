@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 from bot.domain.balances import OpenItem
 from bot.domain.fees import early_discount, late_fee, statutory_interest
 from bot.domain.money import cents_str
+from bot.domain.plans import Installment, PlanFacts
 from bot.domain.policy import Policy, Step
 from bot.services.customers import CustomerRow
+from messages.formatting import format_money
 
 
 def slack_escape(text: str) -> str:
@@ -109,3 +111,39 @@ def staff_text(
         "text": slack_escape(extra),
     }
     return renderer.render(f"staff/{name}", "en", **ctx)
+
+
+def installment_context(c: CustomerRow, plan: PlanFacts, inst: Installment, company_name: str) -> dict:
+    return {
+        "customer": {"ref": c.ref, "name": c.name},
+        "contact_name": "",
+        "company_name": company_name,
+        "installment": {
+            "plan_id": plan.id,
+            "seq": inst.seq,
+            "count": len(plan.installments),
+            "due_date": inst.due_date,
+            "amount_cents": inst.amount_cents,
+            "currency": plan.currency,
+        },
+    }
+
+
+def installment_text(
+    renderer,  # noqa: ANN001
+    c: CustomerRow,
+    plan: PlanFacts,
+    inst: Installment,
+    locale: str,
+    company_name: str = "collectbot",
+) -> str:
+    return renderer.render("reminder/installment", locale, **installment_context(c, plan, inst, company_name))
+
+
+def installment_note(plan: PlanFacts, inst: Installment) -> str:
+    """One line for staff (English, like every staff text): which instalment of which plan."""
+    return (
+        f"Payment plan {plan.id}: instalment {inst.seq} of {len(plan.installments)}, "
+        f"{format_money(inst.amount_cents, plan.currency, 'en')} due {inst.due_date.isoformat()} "
+        f"(invoices {', '.join(plan.doc_refs)})."
+    )

@@ -18,19 +18,22 @@ from sqlalchemy import Connection, Engine, select, update
 
 from bot.domain.balances import compute_balance
 from bot.domain.calendar import in_business_hours
-from bot.domain.ladder import CustomerFacts, CustomerPlan, plan_customer
+from bot.domain.ladder import CustomerFacts, CustomerPlan, customer_paused, plan_customer
 from bot.domain.ledger import ITEM_TYPES
+from bot.domain.plans import PlanFacts, PlanReview, review_plan
 from bot.domain.policy import Policy
 from bot.scheduler import claims, compose
 from bot.scheduler.channels import ContactUnreachable, DebtorChannel, Outgoing, StaffChannel
 from bot.services.customers import CustomerRow, customers_by_id
 from storage import events, outbox
+from storage import plans as plan_store
 from storage.ledger_reads import ledgers
 from storage.pauses import load_pauses
 from storage.tables import Contact, Customer, Document, Promise, ReminderSend
 
 log = logging.getLogger("collectbot.sweep")
 CHUNK = 500
+INSTALLMENT = "installment"  # the step name of a plan instalment's reminder (sweep contract)
 
 
 @dataclass
@@ -96,29 +99,36 @@ class Sweeper:
             heads = outbox.headed_up(conn, ids)
             contacts = outbox.reachable_contacts(conn, ids)
             doc_ids = _doc_ids(conn, ids)
+            live = plan_store.live_plans(conn, ids)
         for cid in ids:
             c = customers[cid]
             local_now = now.astimezone(ZoneInfo(c.timezone))
             today = local_now.date()
             docs, pays = books[cid]
+            balance = compute_balance(docs, pays, today, customer_currency=c.currency)
+            reviews = self._review_plans(live.get(cid, []), c, books[cid], balance, pauses[cid], today)
             facts = CustomerFacts(
                 segment=self.policy.segment(c.segment),
                 today=today,
                 now=now,
-                balance=compute_balance(docs, pays, today, customer_currency=c.currency),
+                balance=balance,
                 history=hist.get(cid, {}),
                 headed_up=frozenset(heads.get(cid, ())),
                 pauses=pauses[cid],
             )
             plan = plan_customer(facts, self.policy)
+            if not customer_paused(facts, self.policy):
+                plan.installments = [(rec, r.remind) for rec, r in reviews if r.remind is not None]
             for doc in docs:  # settled, too small, or in credit: nothing until the ledger changes
                 if doc.type in ITEM_TYPES and doc.issue_date <= today:
                     plan.next_action.setdefault(doc.ref, None)
-            if not plan.due and not plan.skips and not plan.heads_ups and dry_run:
+            ends = [(facts_, r) for facts_, r in reviews if r.broken_by is not None or r.completed]
+            speaks = plan.due or plan.installments
+            if not speaks and not plan.skips and not plan.heads_ups and not ends and dry_run:
                 continue
             in_hours = in_business_hours(local_now, c.country, self.policy.business_hours)
             status = None
-            if plan.due:
+            if speaks:
                 status = "deferred" if not in_hours else ("sent" if contacts.get(cid) else "no_channel")
                 if dry_run and status != "deferred":
                     status = "dry_run"
@@ -126,15 +136,57 @@ class Sweeper:
                 for d in plan.due:
                     plan.next_action[d.item.ref] = today
             channel = self.debtor.name if contacts.get(cid) else "none"
-            if plan.due and status in ("deferred", "dry_run"):
-                items = [(d.item.ref, d.step.name) for d in plan.due]
-                report.messages.append(MessageReport(c.ref, channel, plan.tone.name, items, status))
+            if speaks and status in ("deferred", "dry_run"):
+                tone = plan.tone.name if plan.tone else INSTALLMENT
+                report.messages.append(MessageReport(c.ref, channel, tone, _report_items(plan), status))
             if dry_run:
                 continue
-            done = self._execute(c, plan, status, today, now, doc_ids.get(cid, {}), contacts.get(cid, []), report)
+            done = self._execute(c, plan, status, today, now, doc_ids.get(cid, {}), contacts.get(cid, []), report, ends)
             if done is not None:  # only what this process won and did (another sweeper may have the rest)
                 tone, items, final = done
                 report.messages.append(MessageReport(c.ref, channel, tone, items, final))
+
+    def _review_plans(  # noqa: PLR0913
+        self,
+        records: list,
+        c: CustomerRow,
+        book: tuple,
+        balance,
+        pauses,
+        today: date,  # noqa: ANN001
+    ) -> list[tuple[PlanFacts, PlanReview]]:
+        """Review each approved plan; the invoices of a plan that ends today are no longer paused by it."""
+        open_by_ref = {i.ref: i.open_cents for i in balance.open_items}
+        zone = ZoneInfo(c.timezone)
+        out = []
+        for rec in records:
+            open_now = sum(open_by_ref.get(ref, 0) for ref in rec.doc_refs)
+            approved_on = rec.approved_at.astimezone(zone).date() if rec.approved_at else today
+            then = compute_balance(*book, approved_on, customer_currency=c.currency)
+            open_then = sum(i.open_cents for i in then.open_items if i.ref in rec.doc_refs)
+            facts = PlanFacts(
+                id=rec.id,
+                currency=rec.currency,
+                total_cents=rec.total_cents,
+                installments=tuple(rec.installments),
+                doc_refs=tuple(rec.doc_refs),
+                open_cents=open_now,
+                paid_cents=max(0, open_then - open_now),
+                claimed_cents=rec.claimed_cents,
+                reminded=frozenset(rec.reminded),
+            )
+            review = review_plan(
+                facts,
+                today,
+                remind_days_before=self.policy.installment_reminder_days_before,
+                grace_days=self.policy.installment_grace_days,
+            )
+            out.append((facts, review))
+        still = {ref for f, r in out if r.broken_by is None and not r.completed for ref in f.doc_refs}
+        for f, r in out:
+            if r.broken_by is not None or r.completed:
+                pauses.in_plan.difference_update(set(f.doc_refs) - still)
+        return out
 
     # -- recording and sending ----------------------------------------------------------
 
@@ -148,12 +200,16 @@ class Sweeper:
         doc_ids: dict[str, int],
         contacts: list,
         report: SweepReport,
+        ends: list[tuple[PlanFacts, PlanReview]] = (),
     ) -> tuple[str, list[tuple[str, str]], str] | None:
         """Record skips, heads-ups and intent; send; returns (tone, items, status) of what this process did."""
         message_key = uuid.uuid4().hex
         won: set[str] = set()
         due = [d for d in plan.due if status in ("sent", "no_channel")]
+        announce = [(f, inst) for f, inst in plan.installments if status in ("sent", "no_channel")]
         with self.engine.begin() as conn:
+            for f, review in ends:
+                self._end_plan(conn, c, f, review, now, report)
             skip_rows = [self._row(c, doc_ids[i.ref], s.name, "skipped", today, now, "") for i, s in plan.skips]
             for row, (item, step) in zip(skip_rows, plan.skips, strict=True):
                 if outbox.claim(conn, [row]):
@@ -172,6 +228,11 @@ class Sweeper:
                 self._row(c, doc_ids[d.item.ref], d.step.name, row_status, today, now, message_key, tone=plan.tone.name)
                 for d in due
             ]
+            rows += [
+                self._row(c, None, INSTALLMENT, row_status, today, now, message_key, tone=INSTALLMENT)
+                | {"key": plan_store.installment_key(f.id, inst.seq)}
+                for f, inst in announce
+            ]
             won = outbox.claim(conn, rows)
             outbox.set_next_actions(conn, [(doc_ids[r], day) for r, day in plan.next_action.items() if r in doc_ids])
             for item, step, when in plan.heads_ups:
@@ -187,16 +248,24 @@ class Sweeper:
                     self.staff.post(c.ref, "heads_up", text)
                     report.alerts += 1
         sent_items = [d for d in due if outbox.doc_key(doc_ids[d.item.ref], d.step.name) in won]
-        if not sent_items:
+        sent_inst = [(f, inst) for f, inst in announce if plan_store.installment_key(f.id, inst.seq) in won]
+        if not sent_items and not sent_inst:
             return None
-        tone = max((d.step for d in sent_items), key=lambda s: s.offset_days)
-        refs = [d.item.ref for d in sent_items]
-        keys = [outbox.doc_key(doc_ids[r], d.step.name) for r, d in zip(refs, sent_items, strict=True)]
+        tone = max((d.step for d in sent_items), key=lambda s: s.offset_days, default=None)
+        tone_name = tone.name if tone else INSTALLMENT
+        refs = [d.item.ref for d in sent_items] + [ref for f, _ in sent_inst for ref in f.doc_refs]
+        keys = [outbox.doc_key(doc_ids[d.item.ref], d.step.name) for d in sent_items]
+        keys += [plan_store.installment_key(f.id, inst.seq) for f, inst in sent_inst]
+        done_items = [(d.item.ref, d.step.name) for d in sent_items]
+        done_items += [(ref, INSTALLMENT) for f, _ in sent_inst for ref in f.doc_refs]
         final = status
         if status == "sent":
-            final = self._send(c, contacts, sent_items, tone, keys, now)
+            final = self._send(c, contacts, sent_items, sent_inst, tone, keys, now)
         else:
-            text = compose.staff_text(self.renderer, "chase_by_phone", c, [d.item for d in sent_items], tone.name, None)
+            notes = " ".join(compose.installment_note(f, inst) for f, inst in sent_inst)
+            text = compose.staff_text(
+                self.renderer, "chase_by_phone", c, [d.item for d in sent_items], tone_name, None, notes
+            )
             with self.engine.begin() as conn:
                 events.record(
                     conn,
@@ -205,7 +274,7 @@ class Sweeper:
                     actor="system",
                     customer_id=c.id,
                     doc_refs=refs,
-                    text=f"{tone.name}: no linked chat; sales rep asked to chase by phone",
+                    text=f"{tone_name}: no linked chat; sales rep asked to chase by phone",
                 )
                 if outbox.add_alert(
                     conn, key=f"chase:{keys[0]}", customer_id=c.id, kind="chase_by_phone", text=text, at=now
@@ -213,12 +282,23 @@ class Sweeper:
                     self.staff.post(c.ref, "chase_by_phone", text)
                     report.alerts += 1
         self._actions(c, sent_items, now, report)
-        return tone.name, [(d.item.ref, d.step.name) for d in sent_items], final
+        return tone_name, done_items, final
 
-    def _send(self, c: CustomerRow, contacts: list, items: list, tone, keys: list[str], now: datetime) -> str:  # noqa: ANN001
+    def _send(
+        self,
+        c: CustomerRow,
+        contacts: list,
+        items: list,
+        installments: list,
+        tone,  # noqa: ANN001
+        keys: list[str],
+        now: datetime,
+    ) -> str:
         contact_id, chat_id, contact_locale = contacts[0]
         locale = contact_locale or c.locale
-        text = compose.reminder_text(self.renderer, self.policy, c, items, tone, locale, now)
+        parts = [compose.reminder_text(self.renderer, self.policy, c, items, tone, locale, now)] if items else []
+        parts += [compose.installment_text(self.renderer, c, f, inst, locale) for f, inst in installments]
+        text = "\n\n".join(parts)
         try:
             message_id = self.debtor.send(Outgoing(c.ref, chat_id, text))
         except ContactUnreachable:
@@ -257,8 +337,8 @@ class Sweeper:
                 kind="reminder_sent",
                 actor="system",
                 customer_id=c.id,
-                doc_refs=[d.item.ref for d in items],
-                text=f"{tone.name} reminder sent",
+                doc_refs=[d.item.ref for d in items] + [ref for f, _ in installments for ref in f.doc_refs],
+                text=f"{tone.name if tone else INSTALLMENT} reminder sent",
             )
         return "sent"
 
@@ -287,13 +367,52 @@ class Sweeper:
                     self.staff.post(c.ref, "formal_notice", text)
                     report.alerts += 1
 
+    def _end_plan(
+        self, conn: Connection, c: CustomerRow, plan: PlanFacts, review: PlanReview, now: datetime, report: SweepReport
+    ) -> None:
+        """A plan paid in full is completed; a missed instalment breaks it and escalates to credit staff."""
+        broken = review.broken_by is not None
+        if not plan_store.close_plan(conn, plan.id, "broken" if broken else "completed"):
+            return  # another sweeper recorded it
+        if not broken:
+            events.record(
+                conn,
+                at=now,
+                kind="plan_completed",
+                actor="system",
+                customer_id=c.id,
+                doc_refs=list(plan.doc_refs),
+                text=f"plan {plan.id} paid in full",
+            )
+            return
+        inst = review.broken_by
+        events.record(
+            conn,
+            at=now,
+            kind="plan_broken",
+            actor="system",
+            customer_id=c.id,
+            doc_refs=list(plan.doc_refs),
+            text=f"plan {plan.id}: instalment {inst.seq} due {inst.due_date} was not paid; reminders resume",
+        )
+        text = (
+            f"{compose.slack_escape(c.name)} ({compose.slack_escape(c.ref)}): the payment plan was broken. "
+            f"{compose.slack_escape(compose.installment_note(plan, inst))} It was not paid; "
+            "reminders resume for its invoices."
+        )
+        if outbox.add_alert(
+            conn, key=f"plan_broken:{plan.id}", customer_id=c.id, kind="plan_broken", text=text, at=now
+        ):
+            self.staff.post(c.ref, "plan_broken", text)
+            report.alerts += 1
+
     def _settle_promises(self, now: datetime, report: SweepReport) -> None:
         _settle_promises_impl(self, now, report)
 
     @staticmethod
     def _row(
         c: CustomerRow,
-        doc_id: int,
+        doc_id: int | None,
         step: str,
         status: str,
         today: date,
@@ -407,6 +526,12 @@ def _settle_promises_impl(sweeper: Sweeper, now: datetime, report: SweepReport) 
                 ):
                     sweeper.staff.post(r.cref, "promise_broken", text)
                     report.alerts += 1
+
+
+def _report_items(plan: CustomerPlan) -> list[tuple[str, str]]:
+    """(doc ref, step) of one message: the ladder's items, then each announced plan's invoices."""
+    out = [(d.item.ref, d.step.name) for d in plan.due]
+    return out + [(ref, INSTALLMENT) for f, _ in plan.installments for ref in f.doc_refs]
 
 
 def _candidate_customers(conn: Connection, now: datetime) -> list[int]:

@@ -186,6 +186,7 @@ minimum_open_default = 2
 conversation_pause_days = 0
 claimed_payment_pause_days = 14
 installment_reminder_days_before = 1
+installment_grace_days = 0
 payment_link_template = "https://pay.test/{customer_ref}/{doc_ref}?a={amount}&c={currency}"
 """,
         segment='discount = { percent = "2.5", within_days = 10 }',
@@ -214,6 +215,7 @@ weekdays = ["sat", "mon"]
     assert policy.conversation_pause_days == 0
     assert policy.claimed_payment_pause_days == 14
     assert policy.installment_reminder_days_before == 1
+    assert policy.installment_grace_days == 0
     assert policy.business_hours.start == time(8, 30)
     assert policy.business_hours.weekdays == (0, 5)
     segment = policy.segments["default"]
