@@ -74,10 +74,14 @@ def reachable_contacts(conn: Connection, customer_ids: Sequence[int]) -> dict[in
     c = Contact.__table__
     out: dict[int, list[tuple[int, int, str | None]]] = defaultdict(list)
     for i in range(0, len(customer_ids), 900):
-        q = select(c.c.customer_id, c.c.id, c.c.telegram_chat_id, c.c.locale).where(
-            c.c.customer_id.in_(customer_ids[i : i + 900]),
-            c.c.telegram_chat_id.is_not(None),
-            c.c.reachable.is_(True),
+        q = (
+            select(c.c.customer_id, c.c.id, c.c.telegram_chat_id, c.c.locale)
+            .where(
+                c.c.customer_id.in_(customer_ids[i : i + 900]),
+                c.c.telegram_chat_id.is_not(None),
+                c.c.reachable.is_(True),
+            )
+            .order_by(c.c.customer_id, c.c.id)
         )
         for cid, contact_id, chat, loc in conn.execute(q):
             out[cid].append((contact_id, chat, loc))

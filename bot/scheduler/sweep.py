@@ -261,7 +261,8 @@ class Sweeper:
         final = status
         if status == "sent":
             final = self._send(c, contacts, sent_items, sent_inst, tone, keys, now)
-        else:
+        if final == "no_channel":
+            why = "no linked chat" if status == "no_channel" else "every linked chat blocked the bot"
             notes = " ".join(compose.installment_note(f, inst) for f, inst in sent_inst)
             text = compose.staff_text(
                 self.renderer, "chase_by_phone", c, [d.item for d in sent_items], tone_name, None, notes
@@ -274,7 +275,7 @@ class Sweeper:
                     actor="system",
                     customer_id=c.id,
                     doc_refs=refs,
-                    text=f"{tone_name}: no linked chat; sales rep asked to chase by phone",
+                    text=f"{tone_name}: {why}; sales rep asked to chase by phone",
                 )
                 if outbox.add_alert(
                     conn, key=f"chase:{keys[0]}", customer_id=c.id, kind="chase_by_phone", text=text, at=now
@@ -294,41 +295,31 @@ class Sweeper:
         keys: list[str],
         now: datetime,
     ) -> str:
-        contact_id, chat_id, contact_locale = contacts[0]
-        locale = contact_locale or c.locale
-        parts = [compose.reminder_text(self.renderer, self.policy, c, items, tone, locale, now)] if items else []
-        parts += [compose.installment_text(self.renderer, c, f, inst, locale) for f, inst in installments]
-        text = "\n\n".join(parts)
-        try:
-            message_id = self.debtor.send(Outgoing(c.ref, chat_id, text))
-        except ContactUnreachable:
+        """Try the customer's reachable chats, first linked first; a 403 moves on to the next one."""
+        for contact_id, chat_id, contact_locale in contacts:
+            locale = contact_locale or c.locale
+            parts = [compose.reminder_text(self.renderer, self.policy, c, items, tone, locale, now)] if items else []
+            parts += [compose.installment_text(self.renderer, c, f, inst, locale) for f, inst in installments]
+            try:
+                message_id = self.debtor.send(Outgoing(c.ref, chat_id, "\n\n".join(parts)))
+            except ContactUnreachable:
+                self._unreachable(c, contact_id, chat_id, now)
+                continue
+            except Exception as exc:  # the result is unknown: never send it again
+                log.exception("send to %s failed", c.ref)
+                with self.engine.begin() as conn:
+                    outbox.finish(conn, keys, status="unknown", message_id="", at=now, error=type(exc).__name__)
+                self.staff.post(
+                    c.ref,
+                    "send_unknown",
+                    f"{compose.slack_escape(c.name)}: a reminder may or may not have been delivered.",
+                )
+                return "sent"  # attempted; the outbox row says unknown and staff were told
+            break
+        else:
             with self.engine.begin() as conn:
                 outbox.finish(conn, keys, status="no_channel", message_id="", at=now, error="blocked")
-                conn.execute(
-                    update(Contact.__table__).where(Contact.__table__.c.id == contact_id).values(reachable=False)
-                )
-                events.record(
-                    conn,
-                    at=now,
-                    kind="contact_unreachable",
-                    actor="system",
-                    customer_id=c.id,
-                    text=f"chat {chat_id} blocked the bot",
-                )
-            self.staff.post(
-                c.ref,
-                "contact_unreachable",
-                f"{compose.slack_escape(c.name)}: the debtor's chat blocked the bot; please call.",
-            )
             return "no_channel"
-        except Exception as exc:  # the result is unknown: never send it again
-            log.exception("send to %s failed", c.ref)
-            with self.engine.begin() as conn:
-                outbox.finish(conn, keys, status="unknown", message_id="", at=now, error=type(exc).__name__)
-            self.staff.post(
-                c.ref, "send_unknown", f"{compose.slack_escape(c.name)}: a reminder may or may not have been delivered."
-            )
-            return "sent"  # attempted; the outbox row says unknown and staff were told
         with self.engine.begin() as conn:
             outbox.finish(conn, keys, status="sent", message_id=message_id, at=now)
             events.record(
@@ -341,6 +332,24 @@ class Sweeper:
                 text=f"{tone.name if tone else INSTALLMENT} reminder sent",
             )
         return "sent"
+
+    def _unreachable(self, c: CustomerRow, contact_id: int, chat_id: int, now: datetime) -> None:
+        """A chat answered 403 (blocked the bot): never tried again, and the sales rep is told."""
+        with self.engine.begin() as conn:
+            conn.execute(update(Contact.__table__).where(Contact.__table__.c.id == contact_id).values(reachable=False))
+            events.record(
+                conn,
+                at=now,
+                kind="contact_unreachable",
+                actor="system",
+                customer_id=c.id,
+                text=f"chat {chat_id} blocked the bot",
+            )
+        self.staff.post(
+            c.ref,
+            "contact_unreachable",
+            f"{compose.slack_escape(c.name)} ({compose.slack_escape(c.ref)}): a linked Telegram chat blocked the bot.",
+        )
 
     def _actions(self, c: CustomerRow, items: list, now: datetime, report: SweepReport) -> None:
         actions = {a for d in items for a in d.step.actions}

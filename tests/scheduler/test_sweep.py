@@ -427,6 +427,53 @@ def test_a_blocked_chat_marks_the_contact_unreachable(world: Make) -> None:
     assert any(k == "chase_by_phone" for _c, k, _t in w.posted)
 
 
+class BlocksSome:
+    """A bot that some chats have blocked (403) and others still receive."""
+
+    name = "telegram"
+
+    def __init__(self, blocked: set[int]) -> None:
+        self.blocked = blocked
+        self.calls: list[Outgoing] = []
+
+    def send(self, message: Outgoing) -> str:
+        self.calls.append(message)
+        if message.chat_id in self.blocked:
+            raise ContactUnreachable("403: bot was blocked by the user")
+        return f"m{len(self.calls)}"
+
+
+def test_a_403_falls_back_to_the_customers_next_chat_in_the_order_they_were_linked(world: Make) -> None:
+    channel = BlocksSome({2001})
+    w = world([cust("C1")], [doc("INV-1", "C1", DUE)], debtor=channel)
+    w.link("C1", 2001)  # linked first: it has blocked the bot
+    w.link("C1", 2002)
+    w.link("C1", 2003)
+    report = w.sweep(at_local(off(8), 10))
+    assert items(report) == [("C1", "INV-1", "first", "sent")]
+    assert [m.chat_id for m in channel.calls] == [2001, 2002]  # in link order; one message delivered
+    assert w.outbox()[-1] == ("INV-1", "first", "sent", off(8))
+    assert len(w.events("contact_unreachable")) == 1
+    assert not any(k == "chase_by_phone" for _c, k, _t in w.posted)
+    # the blocked chat is never tried again
+    w.sweep(at_local(off(15), 10))
+    assert [m.chat_id for m in channel.calls[2:]] == [2002]
+
+
+def test_when_every_chat_blocks_the_bot_sales_are_asked_to_phone(world: Make) -> None:
+    channel = BlocksSome({2001, 2002})
+    w = world([cust("C1")], [doc("INV-1", "C1", DUE)], debtor=channel)
+    w.link("C1", 2001)
+    w.link("C1", 2002)
+    report = w.sweep(at_local(off(8), 10))
+    assert items(report) == [("C1", "INV-1", "first", "no_channel")]
+    assert len(w.events("contact_unreachable")) == 2
+    chase = [t for _c, k, t in w.posted if k == "chase_by_phone"]
+    assert len(chase) == 1 and "INV-1" in chase[0]
+    assert w.events("reminder_sent")[-1].text == (
+        "first: every linked chat blocked the bot; sales rep asked to chase by phone")
+
+
 def test_a_send_answered_with_403_is_reported_no_channel(world: Make) -> None:
     """DESIGN: "a customer whose linked contacts are all unreachable (blocked the bot) is
     `no_channel`, and so is a send answered with 403"."""
