@@ -54,7 +54,7 @@ class CustomerPlan:
 class CustomerFacts:
     segment: Segment
     today: date  # the debtor's local date at now
-    now: datetime
+    now: datetime  # in the debtor's time zone: pause caps count the debtor's local dates
     balance: Balance
     history: dict[str, dict[str, StepRecord]]  # ref -> step name -> record
     headed_up: frozenset[tuple[str, str]] = frozenset()  # (ref, step) already announced
@@ -70,7 +70,7 @@ def pause_reason(ref: str, facts: CustomerFacts, policy: Policy) -> tuple[str, d
     if ref in p.claimed:
         cap = policy.claimed_payment_pause_days
         claimed_on = p.claimed[ref]
-        if cap is None or claimed_on is None or facts.now - claimed_on < timedelta(days=cap):
+        if cap is None or claimed_on is None or today < _local_date(claimed_on, facts) + timedelta(days=cap):
             return "claimed", tomorrow
     if ref in p.in_plan:
         return "in_plan", tomorrow
@@ -80,9 +80,8 @@ def pause_reason(ref: str, facts: CustomerFacts, policy: Policy) -> tuple[str, d
     hold = p.hold_until(ref)
     if hold is not None and today <= hold:
         return "on_hold", hold + timedelta(days=1)
-    if p.conversation_at is not None and policy.conversation_pause_days > 0:
-        if facts.now - p.conversation_at < timedelta(days=policy.conversation_pause_days):
-            return "conversation", tomorrow
+    if _talking(facts, policy):
+        return "conversation", tomorrow
     return None
 
 
@@ -91,9 +90,21 @@ def customer_paused(facts: CustomerFacts, policy: Policy) -> bool:
     p = facts.pauses
     if p.customer_hold_until is not None and facts.today <= p.customer_hold_until:
         return True
-    if p.conversation_at is not None and policy.conversation_pause_days > 0:
-        return facts.now - p.conversation_at < timedelta(days=policy.conversation_pause_days)
-    return False
+    return _talking(facts, policy)
+
+
+def _local_date(at: datetime, facts: CustomerFacts) -> date:
+    """The debtor's local date of an instant: `facts.now` carries the debtor's time zone."""
+    return at.astimezone(facts.now.tzinfo).date()
+
+
+def _talking(facts: CustomerFacts, policy: Policy) -> bool:
+    """An open talk pauses reminders from its last message's local date for conversation_pause_days dates
+    (2: a Monday talk pauses Monday and Tuesday), counted like min_gap_days."""
+    at = facts.pauses.conversation_at
+    if at is None or policy.conversation_pause_days <= 0:
+        return False
+    return facts.today < _local_date(at, facts) + timedelta(days=policy.conversation_pause_days)
 
 
 def _eligible_refs(facts: CustomerFacts, policy: Policy) -> set[str]:

@@ -110,7 +110,7 @@ class Sweeper:
             facts = CustomerFacts(
                 segment=self.policy.segment(c.segment),
                 today=today,
-                now=now,
+                now=local_now,
                 balance=balance,
                 history=hist.get(cid, {}),
                 headed_up=frozenset(heads.get(cid, ())),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -312,6 +313,24 @@ def test_an_open_conversation_pauses_for_conversation_pause_days() -> None:
     p = plan(later.date(), [inv()], pauses=pauses, now=later)
     assert "INV-1" not in p.paused
     assert "INV-1" in due_steps(p)
+
+
+def test_pause_caps_count_the_debtors_local_dates_not_elapsed_hours() -> None:
+    """DESIGN: every day count uses the debtor's local calendar date at `now`. A talk late on
+    Tuesday 10 March (Sao Paulo) pauses Tuesday and Wednesday; Thursday morning is free,
+    although fewer than 48 hours have passed."""
+    sp = ZoneInfo("America/Sao_Paulo")
+    talk = datetime(2026, 3, 10, 23, 30, tzinfo=sp)  # 02:30 UTC on the 11th
+    pauses = Pauses(conversation_at=talk.astimezone(UTC))
+    wed = datetime(2026, 3, 11, 17, tzinfo=sp)
+    assert _paused(plan(wed.date(), [inv()], pauses=pauses, now=wed)) == "conversation"
+    thu = datetime(2026, 3, 12, 9, tzinfo=sp)  # 33.5 hours later
+    assert "INV-1" not in plan(thu.date(), [inv()], pauses=pauses, now=thu).paused
+
+    capped = dataclasses.replace(POLICY, claimed_payment_pause_days=1)
+    claims = Pauses(claimed={"INV-1": talk.astimezone(UTC)})
+    assert _paused(plan(talk.date(), [inv()], policy=capped, pauses=claims, now=talk)) == "claimed"
+    assert "INV-1" not in plan(wed.date(), [inv()], policy=capped, pauses=claims, now=wed).paused
 
 
 def test_a_pause_ending_resumes_with_skips_not_a_burst() -> None:

@@ -491,10 +491,10 @@ def test_staff_alerts_escape_the_customer_name_for_slack(world: Make) -> None:
     every field of a Slack message)"; a ledger name must not ping the channel."""
     w = world([cust("C1").replace("C1 Ltd", EVIL), cust("C2").replace("C2 Ltd", EVIL)],
               [doc("INV-1", "C1", DUE), doc("INV-2", "C2", DUE)], debtor=BlockedChannel())
-    w.link("C1", 1001)  # blocked: contact_unreachable; C2 has no chat: chase_by_phone
+    w.link("C1", 1001)  # blocked: contact_unreachable, then chase_by_phone; C2 has no chat: chase_by_phone
     w.sweep(at_local(off(8), 10))
     kinds = sorted(k for _c, k, _t in w.posted)
-    assert kinds == ["chase_by_phone", "contact_unreachable"]
+    assert kinds == ["chase_by_phone", "chase_by_phone", "contact_unreachable"]
     raw = [(kind, text) for _c, kind, text in w.posted
            if "<!channel>" in text or "&lt;!channel&gt;" not in text]
     assert raw == []
@@ -617,9 +617,10 @@ def test_disputes_claims_plans_promises_and_talks_pause_the_sweep(world: Make) -
     report = w.sweep(at_local(off(8), 10))
     assert items(report) == [("CTRL", "INV-CTRL", "first", "sent")]
     assert [r for r, _s, st, _d in w.outbox() if st != "skipped"] == ["INV-CTRL"]
-    # the promise covers its date; the talk pauses for conversation_pause_days (2)
-    for n in (9, 12):  # Thursday, Monday
-        assert [c for c, *_ in items(w.sweep(at_local(off(n), 10)))] == ["TALK"] * (n == 12)
+    # the promise covers its date; the talk (on +7) pauses local dates +7 and +8
+    # (conversation_pause_days = 2, counted like min_gap_days)
+    for n in (9, 12):  # Friday, Monday
+        assert [c for c, *_ in items(w.sweep(at_local(off(n), 10)))] == ["TALK"] * (n == 9)
     report = w.sweep(at_local(off(13), 10))  # the day after the promised date
     assert [c for c, *_ in items(report)] == ["PROM"]
     assert len(w.events("promise_broken")) == 1
