@@ -1,4 +1,4 @@
-"""Case commands: timeline and payment plans."""
+"""Case commands: timeline, payment plans, and sales agreeing to a gated step."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from bot.domain.money import cents_str
 from storage.tables import Customer, Document, PaymentPlan, PlanInstallment, PlanItem
 
 plan_app = typer.Typer(help="Payment plans.", no_args_is_help=True)
+step_app = typer.Typer(help="Ladder steps that wait for sales to agree (policy sales_approval).", no_args_is_help=True)
 PLAN_STATUSES = ("proposed", "approved", "rejected", "active", "broken", "completed")
 
 
 def register(app: typer.Typer) -> None:
     app.command("timeline")(timeline)
     app.add_typer(plan_app, name="plan")
+    app.add_typer(step_app, name="step")
 
 
 def timeline(customer: str, fmt: Fmt = typer.Option(Fmt.text, "--format")) -> None:
@@ -144,3 +146,23 @@ def plan_approve(plan_id: int, reason: str = typer.Option(None, "--reason")) -> 
 def plan_reject(plan_id: int, reason: str = typer.Option(None, "--reason")) -> None:
     """Reject a proposed plan (dunning resumes)."""
     _decide(plan_id, False, reason)
+
+
+@step_app.command("approve")
+def step_approve(
+    target: str = typer.Argument(..., metavar="CUSTOMER|DOC"),
+    step: str = typer.Option(..., "--step", help="The gated step, e.g. formal_notice."),
+) -> None:
+    """Agree that a gated step may go out, for one invoice or every invoice of a customer."""
+    from bot.services.approvals import NothingToApprove, approve_step
+    from bot.services.customers import CustomerAmbiguous, CustomerNotFound
+
+    the_app = build_app()
+    try:
+        with the_app.engine.begin() as conn:
+            message = approve_step(conn, target, step, policy=the_app.policy, actor="cli", now=the_app.now())
+    except CustomerAmbiguous as exc:
+        fail(str(exc), code=2)
+    except (CustomerNotFound, NothingToApprove) as exc:
+        fail(str(exc))
+    out.print(message, markup=False)

@@ -82,7 +82,7 @@ def policy_check(file: Path) -> None:
     )
     for seg in policy.segments.values():
         t = Table(title=f"segment {seg.name}", title_justify="left")
-        for col in ("step", "offset", "template", "skippable", "fee", "heads-up", "actions"):
+        for col in ("step", "offset", "template", "skippable", "fee", "heads-up", "actions", "sales approval"):
             t.add_column(col)
         for s in seg.steps:
             fee = (
@@ -99,6 +99,7 @@ def policy_check(file: Path) -> None:
                 fee,
                 f"{s.heads_up_days}d" if s.heads_up_days else "",
                 ", ".join(s.actions),
+                "needed" if s.sales_approval else "",
             )
         out.print(t)
         if seg.interest_annual_rate is not None:

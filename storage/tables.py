@@ -237,6 +237,20 @@ class ReminderSend(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_ts())
 
 
+class StepApproval(SQLModel, table=True):
+    """Sales (or credit staff) agree that a gated step (policy `sales_approval`) may go out for an item."""
+
+    __tablename__ = "step_approval"
+    __table_args__ = (UniqueConstraint("document_id", "step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    document_id: int = Field(foreign_key="document.id")
+    step: str = Field(max_length=32)
+    approved_by: str = Field(max_length=64)
+    approved_at: datetime = Field(sa_column=_ts())
+
+
 class StaffAlert(SQLModel, table=True):
     """A message to staff (heads-up, chase by phone, formal notice), once per key."""
 

@@ -44,6 +44,7 @@ class CustomerPlan:
     paused: dict[str, str] = field(default_factory=dict)  # ref -> why
     next_action: dict[str, date | None] = field(default_factory=dict)  # ref -> next look
     installments: list[tuple[PlanFacts, Installment]] = field(default_factory=list)  # to announce
+    awaiting: list[tuple[OpenItem, Step]] = field(default_factory=list)  # due, but sales have not agreed
 
     @property
     def tone(self) -> Step | None:
@@ -59,6 +60,7 @@ class CustomerFacts:
     history: dict[str, dict[str, StepRecord]]  # ref -> step name -> record
     headed_up: frozenset[tuple[str, str]] = frozenset()  # (ref, step) already announced
     pauses: Pauses = field(default_factory=Pauses)
+    approved: frozenset[tuple[str, str]] = frozenset()  # (ref, step) sales agreed to (sales_approval steps)
 
 
 def pause_reason(ref: str, facts: CustomerFacts, policy: Policy) -> tuple[str, date] | None:
@@ -162,6 +164,13 @@ def plan_customer(facts: CustomerFacts, policy: Policy) -> CustomerPlan:
             continue
         cand = pending[0]
         gap_ok = last is None or (today - last).days >= policy.min_gap_days
+        if today >= step_date(item, cand) and gap_ok and cand.sales_approval:
+            if (item.ref, cand.name) not in facts.approved:
+                # Sales must agree first; ask, and look again tomorrow.
+                plan.awaiting.append((item, cand))
+                plan.paused[item.ref] = "awaiting_sales"
+                plan.next_action[item.ref] = today + timedelta(days=1)
+                continue
         if today >= step_date(item, cand) and gap_ok:
             plan.due.append(DueItem(item, cand))
             after = pending[1:]

@@ -29,6 +29,7 @@ class Step:
     late_fee: LateFee | None = None
     heads_up_days: int | None = None  # warn the sales rep this many days before
     actions: tuple[str, ...] = ()  # "credit_hold", "escalate"
+    sales_approval: bool = False  # waits until sales (or credit staff) agree, item by item
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ default)::
     [business_hours]          start, end ("HH:MM"), weekdays (["mon", ...])
     [segments.NAME]           interest_annual_rate, discount = {percent, within_days}
     [[segments.NAME.steps]]   name, offset_days, template, skippable,
-                              late_fee = {kind, value, cap}, heads_up_days, actions
+                              late_fee = {kind, value, cap}, heads_up_days, actions,
+                              sales_approval
 
 Everything here is pure except `load_policy`, which reads the one file.
 """
@@ -305,6 +306,7 @@ _STEP_FIELDS: dict[str, Reader] = {
     "late_fee": _late_fee,
     "heads_up_days": _integer(1),
     "actions": _actions,
+    "sales_approval": _boolean,
 }
 
 

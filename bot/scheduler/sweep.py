@@ -18,14 +18,14 @@ from sqlalchemy import Connection, Engine, select, update
 
 from bot.domain.balances import compute_balance
 from bot.domain.calendar import in_business_hours
-from bot.domain.ladder import CustomerFacts, CustomerPlan, customer_paused, plan_customer
+from bot.domain.ladder import CustomerFacts, CustomerPlan, customer_paused, plan_customer, step_date
 from bot.domain.ledger import ITEM_TYPES
 from bot.domain.plans import PlanFacts, PlanReview, review_plan
 from bot.domain.policy import Policy
 from bot.scheduler import claims, compose
 from bot.scheduler.channels import ContactUnreachable, DebtorChannel, Outgoing, StaffChannel
 from bot.services.customers import CustomerRow, customers_by_id
-from storage import events, outbox
+from storage import approvals, events, outbox
 from storage import plans as plan_store
 from storage.ledger_reads import ledgers
 from storage.pauses import load_pauses
@@ -100,6 +100,7 @@ class Sweeper:
             contacts = outbox.reachable_contacts(conn, ids)
             doc_ids = _doc_ids(conn, ids)
             live = plan_store.live_plans(conn, ids)
+            agreed = approvals.approved(conn, ids)
         for cid in ids:
             c = customers[cid]
             local_now = now.astimezone(ZoneInfo(c.timezone))
@@ -115,6 +116,7 @@ class Sweeper:
                 history=hist.get(cid, {}),
                 headed_up=frozenset(heads.get(cid, ())),
                 pauses=pauses[cid],
+                approved=frozenset(agreed.get(cid, ())),
             )
             plan = plan_customer(facts, self.policy)
             if not customer_paused(facts, self.policy):
@@ -124,7 +126,7 @@ class Sweeper:
                     plan.next_action.setdefault(doc.ref, None)
             ends = [(facts_, r) for facts_, r in reviews if r.broken_by is not None or r.completed]
             speaks = plan.due or plan.installments
-            if not speaks and not plan.skips and not plan.heads_ups and not ends and dry_run:
+            if not speaks and not plan.skips and not plan.heads_ups and not ends and not plan.awaiting and dry_run:
                 continue
             in_hours = in_business_hours(local_now, c.country, self.policy.business_hours)
             status = None
@@ -246,6 +248,12 @@ class Sweeper:
                     at=now,
                 ):
                     self.staff.post(c.ref, "heads_up", text)
+                    report.alerts += 1
+            for item, step in plan.awaiting:
+                text = compose.staff_text(self.renderer, "approval_needed", c, [item], step.name, step_date(item, step))
+                key = f"approval:{doc_ids[item.ref]}:{step.name}"
+                if outbox.add_alert(conn, key=key, customer_id=c.id, kind="approval_needed", text=text, at=now):
+                    self.staff.post(c.ref, "approval_needed", text)
                     report.alerts += 1
         sent_items = [d for d in due if outbox.doc_key(doc_ids[d.item.ref], d.step.name) in won]
         sent_inst = [(f, inst) for f, inst in announce if plan_store.installment_key(f.id, inst.seq) in won]

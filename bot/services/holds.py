@@ -12,7 +12,8 @@ from storage.ledger_writes import rearm_all
 from storage.tables import Document, Hold
 
 
-def _target(conn: Connection, what: str) -> tuple[CustomerRow, int | None, str | None]:
+def target(conn: Connection, what: str) -> tuple[CustomerRow, int | None, str | None]:
+    """CUSTOMER|DOC on the command line: an exact document ref first, else a customer by name or ref."""
     d = Document.__table__
     row = conn.execute(select(d.c.id, d.c.customer_id, d.c.ref).where(d.c.ref == what)).first()
     if row is not None:
@@ -21,7 +22,7 @@ def _target(conn: Connection, what: str) -> tuple[CustomerRow, int | None, str |
 
 
 def set_hold(conn: Connection, what: str, *, until: date, reason: str, actor: str, now: datetime) -> str:
-    customer, doc_id, ref = _target(conn, what)
+    customer, doc_id, ref = target(conn, what)
     conn.execute(
         Hold.__table__.insert(),
         [
@@ -51,7 +52,7 @@ def set_hold(conn: Connection, what: str, *, until: date, reason: str, actor: st
 
 
 def release_hold(conn: Connection, what: str, *, actor: str, now: datetime) -> str:
-    customer, doc_id, ref = _target(conn, what)
+    customer, doc_id, ref = target(conn, what)
     h = Hold.__table__
     cond = [h.c.customer_id == customer.id, h.c.status == "active"]
     cond.append(h.c.document_id == doc_id if doc_id else h.c.document_id.is_(None))

@@ -48,6 +48,7 @@ def facts(
     headed_up: set[tuple[str, str]] = frozenset(),  # type: ignore[assignment]
     now: datetime | None = None,
     segment: Segment = DEFAULT,
+    approved: frozenset[tuple[str, str]] = frozenset(),
 ) -> CustomerFacts:
     return CustomerFacts(
         segment=segment,
@@ -57,6 +58,7 @@ def facts(
         history=history or {},
         headed_up=frozenset(headed_up),
         pauses=pauses or Pauses(),
+        approved=approved,
     )
 
 
@@ -484,3 +486,21 @@ def test_next_action_is_never_later_than_the_next_thing_to_do(case: tuple) -> No
                 f"{ref}: next_action {nxt} planned at {today}, but at {day}: {what}"
             )
             day += timedelta(days=1)
+
+
+def test_a_step_needing_sales_approval_waits_item_by_item_until_agreed() -> None:
+    strategic = POLICY.segments["strategic"]
+    gate = next(s for s in strategic.steps if s.sales_approval)
+    assert gate.name == "formal_notice" and gate.offset_days == 60
+    history = {ref: sent(("first", 7), ("second", 15), ("final", 30)) for ref in ("INV-1", "INV-2")}
+    docs = [inv(), inv("INV-2")]
+    before = plan(off(59), docs, history=history, segment=strategic)
+    assert due_steps(before) == {} and before.awaiting == []
+    waiting = plan(off(60), docs, history=history, segment=strategic, approved=frozenset({("INV-2", "final")}))
+    assert [(i.ref, s.name) for i, s in waiting.awaiting] == [("INV-1", "formal_notice"), ("INV-2", "formal_notice")]
+    assert waiting.paused == {"INV-1": "awaiting_sales", "INV-2": "awaiting_sales"}
+    assert waiting.next_action == {"INV-1": off(61), "INV-2": off(61)}
+    agreed = plan(off(64), docs, history=history, segment=strategic,
+                  approved=frozenset({("INV-2", "formal_notice")}))
+    assert due_steps(agreed) == {"INV-2": "formal_notice"}
+    assert [i.ref for i, _s in agreed.awaiting] == ["INV-1"]

@@ -28,7 +28,7 @@ from messages import (
 )
 
 REMINDERS = ("pre_due", "due", "first", "second", "final", "formal_notice", "gentle")
-STAFF = ("heads_up", "chase_by_phone", "formal_notice_alert")
+STAFF = ("heads_up", "chase_by_phone", "formal_notice_alert", "approval_needed")
 PERSIAN = re.compile(r"[\u0600-\u06FF]")
 TELEGRAM_TAGS = {"b", "i", "a", "code"}
 

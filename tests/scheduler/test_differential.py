@@ -28,6 +28,7 @@ from bot.app import App, build_sweeper
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.importer import import_file
+from bot.services.approvals import approve_step
 from bot.services.holds import release_hold, set_hold
 from storage.tables import (
     Contact,
@@ -36,6 +37,7 @@ from storage.tables import (
     DisputeItem,
     Document,
     ReminderSend,
+    StaffAlert,
 )
 
 SEED = 20260316
@@ -68,6 +70,7 @@ class RefStep:
     name: str
     offset: int
     skippable: bool
+    gated: bool = False  # sales_approval: waits until sales agree for the item
 
 
 def reference_ladders() -> dict[str, list[RefStep]]:
@@ -75,7 +78,8 @@ def reference_ladders() -> dict[str, list[RefStep]]:
     data = tomllib.loads((files("bot") / "policy" / "default.toml").read_text("utf-8"))
     assert data.get("min_gap_days", 3) == MIN_GAP_DAYS
     ladders = {
-        name: [RefStep(s["name"], s["offset_days"], s.get("skippable", False))
+        name: [RefStep(s["name"], s["offset_days"], s.get("skippable", False),
+                       s.get("sales_approval", False))
                for s in seg["steps"]]
         for name, seg in data["segments"].items()
     }
@@ -128,6 +132,8 @@ class Ledger:
     holds: list[tuple[str, date, datetime | None]]
     # (doc ref, resolved at)
     disputes: list[tuple[str, datetime | None]]
+    # (customer ref, step, agreed at): sales agree to a gated step for every invoice of a customer
+    approvals: list[tuple[str, str, datetime]] = field(default_factory=list)
 
 
 def cents_text(cents: int) -> str:
@@ -189,7 +195,11 @@ def make_ledger(rng: random.Random) -> Ledger:
         (customers[10].ref, date(2027, 1, 1),
          datetime.combine(SIM_START + timedelta(days=50), time(10), UTC)),
     ]
-    return Ledger(customers, docs, pays, holds, disputes)
+    # sales agree to the formal notice for every other strategic customer, on day 40
+    strategic = [c for c in customers if c.segment == "strategic"]
+    agreed_at = datetime.combine(SIM_START + timedelta(days=40), time(6), UTC)
+    approvals = [(c.ref, "formal_notice", agreed_at) for c in strategic[::2]]
+    return Ledger(customers, docs, pays, holds, disputes, approvals)
 
 
 # --- the reference model -------------------------------------------------------------------
@@ -289,6 +299,11 @@ class Reference:
                 step = pending[0]
                 reminded = [day for status, day in done.values() if status != "skipped"]
                 gap_ok = not reminded or (today - max(reminded)).days >= MIN_GAP_DAYS
+                if step.gated and not any(
+                    who == c.ref and name == step.name and at <= now
+                    for who, name, at in self.ledger.approvals
+                ):
+                    continue  # sales have not agreed (DESIGN: strategic, sales must agree first)
                 if d.due + timedelta(days=step.offset) <= today and gap_ok:
                     due_now.append((ref, step.name))
             if not due_now:
@@ -382,6 +397,9 @@ def test_ninety_days_of_sweeps_match_the_reference_model(tmp_path: Path) -> None
                 for ref, _until, released in ledger.holds:
                     if released is not None and clock.now() < released <= now:
                         release_hold(conn, ref, actor="cli", now=released)
+                for ref, step, agreed in ledger.approvals:
+                    if clock.now() < agreed <= now:
+                        approve_step(conn, ref, step, policy=app.policy, actor="cli", now=agreed)
             clock.set(now)
             report = sweeper.sweep(now)
             got = {(m.customer_ref, ref, step, m.status)
@@ -412,6 +430,14 @@ def test_ninety_days_of_sweeps_match_the_reference_model(tmp_path: Path) -> None
     assert statuses["skipped"] > 10
     steps = {s for _r, s, st, _d in rows if st != "skipped"}
     assert {"pre_due", "first", "second", "final", "formal_notice"} <= steps
+    # the strategic gate was exercised both ways: agreed notices went out, others were asked for
+    agreed = {ref for ref, _s, _at in ledger.approvals}
+    noticed = {r.split("-")[0] for r, s, st, _d in rows if s == "formal_notice" and st != "skipped"}
+    strategic = {c.ref for c in ledger.customers if c.segment == "strategic"}
+    assert noticed & strategic and noticed & strategic <= agreed
+    with engine.connect() as conn:
+        asked = set(conn.execute(select(StaffAlert.customer_id).where(StaffAlert.kind == "approval_needed")).scalars())
+    assert {ref for ref, i in ids.items() if i in asked} - agreed
     app.engine.dispose()
 
 
