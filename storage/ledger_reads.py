@@ -2,46 +2,56 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import date
+from itertools import groupby
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from bot.domain.ledger import Doc, Pay
-from storage.sql import chunks as _chunks
-from storage.tables import Allocation, Document, Payment
+from storage.rawsql import as_date, fetch_in
+
+_DOCS = (
+    "SELECT customer_id, id, ref, type, issue_date, due_date, amount_cents, currency, related_ref "
+    "FROM document WHERE customer_id IN ({ids})"
+)
+# One row per allocation (or one with NULLs for a payment without), in payment then position order.
+_PAYMENTS = (
+    "SELECT p.customer_id, p.id, p.ref, p.date, p.amount_cents, p.currency, a.document_ref, a.amount_cents "
+    "FROM payment p LEFT JOIN allocation a ON a.payment_id = p.id "
+    "WHERE p.customer_id IN ({ids}) AND p.status = {p} ORDER BY p.id, a.position"
+)
 
 
-def ledgers(conn: Connection, customer_ids: Iterable[int]) -> dict[int, tuple[list[Doc], list[Pay]]]:
-    """Documents and confirmed payments (with allocations) of each customer, in bulk."""
+def ledgers(
+    conn: Connection, customer_ids: Iterable[int], doc_ids: dict[int, dict[str, int]] | None = None
+) -> dict[int, tuple[list[Doc], list[Pay]]]:
+    """Documents and confirmed payments (with allocations) of each customer, in bulk.
+
+    `doc_ids`, when given, is filled with customer id -> document ref -> row id.
+    """
     ids = sorted(set(customer_ids))
     out: dict[int, tuple[list[Doc], list[Pay]]] = {cid: ([], []) for cid in ids}
-    d, p, a = Document.__table__, Payment.__table__, Allocation.__table__
-    for chunk in _chunks(ids):
-        q = select(
-            d.c.customer_id,
-            d.c.ref,
-            d.c.type,
-            d.c.issue_date,
-            d.c.due_date,
-            d.c.amount_cents,
-            d.c.currency,
-            d.c.related_ref,
-        ).where(d.c.customer_id.in_(chunk))
-        for cid, ref, kind, issue, due, cents, cur, rel in conn.execute(q):
-            out[cid][0].append(Doc(ref, kind, issue, due, cents, cur, rel))
-        allocs: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
-        qa = (
-            select(a.c.payment_id, a.c.position, a.c.document_ref, a.c.amount_cents)
-            .join(p, p.c.id == a.c.payment_id)
-            .where(p.c.customer_id.in_(chunk), p.c.status == "confirmed")
-        )
-        for pid, pos, ref, cents in conn.execute(qa):
-            allocs[pid].append((pos, ref, cents))
-        qp = select(p.c.customer_id, p.c.id, p.c.ref, p.c.date, p.c.amount_cents, p.c.currency).where(
-            p.c.customer_id.in_(chunk), p.c.status == "confirmed"
-        )
-        for cid, pid, ref, day, cents, cur in conn.execute(qp):
-            parts = tuple((r, c) for _, r, c in sorted(allocs.get(pid, ())))
-            out[cid][1].append(Pay(ref, day, cents, cur, parts))
+    day = _dates()
+    for cid, doc_id, ref, kind, issue, due, cents, cur, rel in fetch_in(conn, _DOCS, ids):
+        out[cid][0].append(Doc(ref, kind, day(issue), day(due), cents, cur, rel))
+        if doc_ids is not None:
+            doc_ids.setdefault(cid, {})[ref] = doc_id
+    rows = fetch_in(conn, _PAYMENTS, ids, "confirmed")
+    for (cid, _pid, ref, paid_on, cents, cur), group in groupby(rows, key=lambda r: r[:6]):
+        parts = tuple((r[6], r[7]) for r in group if r[6] is not None)
+        out[cid][1].append(Pay(ref, day(paid_on), cents, cur, parts))
     return out
+
+
+def _dates() -> Callable[[object], date | None]:
+    """as_date with a memo: a ledger repeats the same few hundred dates thousands of times."""
+    seen: dict[object, date | None] = {}
+
+    def day(value: object) -> date | None:
+        found = seen.get(value)
+        if found is None:
+            found = seen[value] = as_date(value)
+        return found
+
+    return day

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, select, update
 
 from bot.domain.ladder import StepRecord
+from storage.rawsql import as_date, fetch_in
 from storage.sql import dialect_insert as _insert
 from storage.tables import Contact, Document, ReminderSend, StaffAlert
 
@@ -37,31 +38,27 @@ def add_alert(conn: Connection, *, key: str, customer_id: int | None, kind: str,
     return conn.execute(stmt, row).first() is not None
 
 
-def history(conn: Connection, customer_ids: Sequence[int]) -> dict[int, dict[str, dict[str, StepRecord]]]:
-    """customer id -> document ref -> step -> record."""
-    t, d = ReminderSend.__table__, Document.__table__
+_HISTORY = (
+    "SELECT t.customer_id, d.ref, t.step, t.status, t.local_date FROM reminder_send t "
+    "JOIN document d ON d.id = t.document_id WHERE t.document_id IN ({ids})"
+)
+
+
+def history(conn: Connection, document_ids: Sequence[int]) -> dict[int, dict[str, dict[str, StepRecord]]]:
+    """customer id -> document ref -> step -> record, for these documents (the sweep's hot path: raw rows)."""
     out: dict[int, dict[str, dict[str, StepRecord]]] = defaultdict(lambda: defaultdict(dict))
-    for i in range(0, len(customer_ids), 900):
-        q = (
-            select(t.c.customer_id, d.c.ref, t.c.step, t.c.status, t.c.local_date)
-            .join(d, d.c.id == t.c.document_id)
-            .where(t.c.customer_id.in_(customer_ids[i : i + 900]))
-        )
-        for cid, ref, step, status, day in conn.execute(q):
-            out[cid][ref][step] = StepRecord(status, day)
+    for cid, ref, step, status, day in fetch_in(conn, _HISTORY, sorted(document_ids)):
+        out[cid][ref][step] = StepRecord(status, as_date(day))
     return out
 
 
 def headed_up(conn: Connection, customer_ids: Sequence[int]) -> dict[int, set[tuple[str, str]]]:
-    t = StaffAlert.__table__
+    """customer id -> {(document ref, step)} whose sales heads-up was posted."""
     out: dict[int, set[tuple[str, str]]] = defaultdict(set)
-    for i in range(0, len(customer_ids), 900):
-        q = select(t.c.customer_id, t.c.key).where(
-            t.c.customer_id.in_(customer_ids[i : i + 900]), t.c.kind == "heads_up"
-        )
-        for cid, key in conn.execute(q):
-            ref, step = key.split(":", 1)[1].rsplit(":", 1)
-            out[cid].add((ref, step))
+    sql = "SELECT customer_id, key FROM staff_alert WHERE customer_id IN ({ids}) AND kind = {p}"
+    for cid, key in fetch_in(conn, sql, customer_ids, "heads_up"):
+        ref, step = key.split(":", 1)[1].rsplit(":", 1)
+        out[cid].add((ref, step))
     return out
 
 

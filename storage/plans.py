@@ -84,6 +84,12 @@ def live_plans(conn: Connection, customer_ids: Iterable[int]) -> dict[int, list[
     return out
 
 
+def customers_with_live_plans(conn: Connection) -> set[int]:
+    """Plans are reviewed every sweep (instalment reminders, missed instalments), whatever their items say."""
+    t = PaymentPlan.__table__
+    return set(conn.execute(select(t.c.customer_id).where(t.c.status.in_(LIVE)).distinct()).scalars())
+
+
 def close_plan(conn: Connection, plan_id: int, status: str) -> bool:
     """approved -> broken | completed; False when another sweeper got there first."""
     t = PaymentPlan.__table__

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from bot.domain.ledger import CREDIT_TYPES, ITEM_TYPES, Doc, Pay
 
@@ -28,8 +29,7 @@ def bucket_for(days_overdue: int) -> str:
     return "90+"
 
 
-@dataclass(frozen=True, slots=True)
-class OpenItem:
+class OpenItem(NamedTuple):  # a named tuple: the sweep builds one per open item of every candidate
     ref: str
     type: str
     issue_date: date

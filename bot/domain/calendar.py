@@ -23,7 +23,9 @@ def _country_calendar(country: str, year: int):  # noqa: ANN202
         return {}
 
 
+@lru_cache(maxsize=8192)
 def is_public_holiday(day: date, country: str) -> bool:
+    """Memoised: a sweep asks about the same few (day, country) pairs thousands of times."""
     return bool(country) and day in _country_calendar(country, day.year)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from bot.domain.balances import Balance, OpenItem
 from bot.domain.money import to_cents
@@ -22,8 +23,7 @@ REMINDED = frozenset({"sent", "no_channel", "sending", "unknown", "failed"})
 DONE = REMINDED | {"skipped"}
 
 
-@dataclass(frozen=True)
-class StepRecord:
+class StepRecord(NamedTuple):  # a named tuple: one per outbox row the sweep reads
     status: str
     local_date: date
 
@@ -61,6 +61,9 @@ class CustomerFacts:
     headed_up: frozenset[tuple[str, str]] = frozenset()  # (ref, step) already announced
     pauses: Pauses = field(default_factory=Pauses)
     approved: frozenset[tuple[str, str]] = frozenset()  # (ref, step) sales agreed to (sales_approval steps)
+    # Only these items are planned (None: all). The sweep passes the items whose stored
+    # next-action date has come: the others cannot have anything to do yet.
+    armed: frozenset[str] | None = None
 
 
 def pause_reason(ref: str, facts: CustomerFacts, policy: Policy) -> tuple[str, date] | None:
@@ -132,8 +135,9 @@ def plan_customer(facts: CustomerFacts, policy: Policy) -> CustomerPlan:
     eligible = _eligible_refs(facts, policy)
     steps = facts.segment.steps
     today = facts.today
+    armed = facts.armed
     for item in facts.balance.open_items:
-        if item.ref not in eligible:
+        if item.ref not in eligible or (armed is not None and item.ref not in armed):
             continue
         paused = pause_reason(item.ref, facts, policy)
         if paused is not None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 INVOICE = "invoice"
 CREDIT_NOTE = "credit_note"
@@ -14,8 +14,7 @@ ITEM_TYPES = frozenset({INVOICE, DEBIT_NOTE})  # what a customer owes
 CREDIT_TYPES = frozenset({CREDIT_NOTE, WITHHOLDING})  # what reduces it
 
 
-@dataclass(frozen=True, slots=True)
-class Doc:
+class Doc(NamedTuple):  # a named tuple: the sweep builds tens of thousands per run
     ref: str
     type: str
     issue_date: date
@@ -25,8 +24,7 @@ class Doc:
     related_ref: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Pay:
+class Pay(NamedTuple):
     ref: str
     date: date
     amount_cents: int

@@ -7,11 +7,14 @@ sweeps run at once or one restarts after a crash.
 
 from __future__ import annotations
 
+import gc
 import logging
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, select, update
@@ -24,11 +27,12 @@ from bot.domain.plans import PlanFacts, PlanReview, review_plan
 from bot.domain.policy import Policy
 from bot.scheduler import claims, compose
 from bot.scheduler.channels import ContactUnreachable, DebtorChannel, Outgoing, StaffChannel
-from bot.services.customers import CustomerRow, customers_by_id
+from bot.services.customers import CustomerRow
 from storage import approvals, events, outbox
 from storage import plans as plan_store
 from storage.ledger_reads import ledgers
 from storage.pauses import load_pauses
+from storage.rawsql import as_date, fetch_all, fetch_in
 from storage.tables import Contact, Customer, Document, Promise, ReminderSend
 
 log = logging.getLogger("collectbot.sweep")
@@ -68,6 +72,22 @@ class SweepReport:
 
 
 @dataclass
+class ChunkFacts:
+    """Everything one chunk of customers needs for planning, read in one go."""
+
+    armed: dict[int, list[int]]
+    customers: dict[int, CustomerRow]
+    doc_ids: dict[int, dict[str, int]]
+    books: dict
+    pauses: dict
+    hist: dict
+    heads: dict
+    contacts: dict
+    live: dict
+    agreed: dict
+
+
+@dataclass
 class Sweeper:
     engine: Engine
     policy: Policy
@@ -82,30 +102,48 @@ class Sweeper:
             report.recovered_unknown = self._recover_orphans(now)
             self._settle_promises(now, report)
         with self.engine.connect() as conn:
-            ids = _candidate_customers(conn, now)
-        for i in range(0, len(ids), CHUNK):
-            self._sweep_chunk(ids[i : i + CHUNK], now, dry_run, report)
+            armed = _armed_items(conn, now)
+            for cid in plan_store.customers_with_live_plans(conn):
+                armed.setdefault(cid, [])
+        ids = sorted(armed)
+        with _no_cycle_collection():
+            for i in range(0, len(ids), CHUNK):
+                chunk = ids[i : i + CHUNK]
+                self._sweep_chunk(chunk, self._load(chunk, armed), now, dry_run, report)
         report.messages.sort(key=lambda m: (m.customer_ref, m.status))
         return report
 
     # -- gathering facts and planning (read-only) --------------------------------------
 
-    def _sweep_chunk(self, ids: Sequence[int], now: datetime, dry_run: bool, report: SweepReport) -> None:
+    def _load(self, ids: Sequence[int], armed: dict[int, list[int]]) -> ChunkFacts:
         with self.engine.connect() as conn:
-            customers = customers_by_id(conn, list(ids))
-            books = ledgers(conn, ids)
-            pauses = load_pauses(conn, ids)
-            hist = outbox.history(conn, ids)
-            heads = outbox.headed_up(conn, ids)
-            contacts = outbox.reachable_contacts(conn, ids)
-            doc_ids = _doc_ids(conn, ids)
-            live = plan_store.live_plans(conn, ids)
-            agreed = approvals.approved(conn, ids)
+            doc_ids: dict[int, dict[str, int]] = {}
+            books = ledgers(conn, ids, doc_ids)
+            return ChunkFacts(
+                armed=armed,
+                customers=_customer_rows(conn, ids),
+                doc_ids=doc_ids,
+                books=books,
+                pauses=load_pauses(conn, ids),
+                hist=outbox.history(conn, [doc for cid in ids for doc in armed[cid]]),
+                heads=outbox.headed_up(conn, ids),
+                contacts=outbox.reachable_contacts(conn, ids),
+                live=plan_store.live_plans(conn, ids),
+                agreed=approvals.approved(conn, ids),
+            )
+
+    def _sweep_chunk(
+        self, ids: Sequence[int], f: ChunkFacts, now: datetime, dry_run: bool, report: SweepReport
+    ) -> None:
+        armed, customers, doc_ids, books, pauses = f.armed, f.customers, f.doc_ids, f.books, f.pauses
+        hist, heads, contacts, live, agreed = f.hist, f.heads, f.contacts, f.live, f.agreed
+        ref_of = {doc_id: ref for refs in doc_ids.values() for ref, doc_id in refs.items()}
         for cid in ids:
             c = customers[cid]
-            local_now = now.astimezone(ZoneInfo(c.timezone))
+            local_now = now.astimezone(zone(c.timezone))
             today = local_now.date()
             docs, pays = books[cid]
+            refs = frozenset(ref_of[d] for d in armed[cid] if d in ref_of)
             balance = compute_balance(docs, pays, today, customer_currency=c.currency)
             reviews = self._review_plans(live.get(cid, []), c, books[cid], balance, pauses[cid], today)
             facts = CustomerFacts(
@@ -117,12 +155,13 @@ class Sweeper:
                 headed_up=frozenset(heads.get(cid, ())),
                 pauses=pauses[cid],
                 approved=frozenset(agreed.get(cid, ())),
+                armed=refs,
             )
             plan = plan_customer(facts, self.policy)
             if not customer_paused(facts, self.policy):
                 plan.installments = [(rec, r.remind) for rec, r in reviews if r.remind is not None]
             for doc in docs:  # settled, too small, or in credit: nothing until the ledger changes
-                if doc.type in ITEM_TYPES and doc.issue_date <= today:
+                if doc.ref in refs and doc.issue_date <= today:
                     plan.next_action.setdefault(doc.ref, None)
             ends = [(facts_, r) for facts_, r in reviews if r.broken_by is not None or r.completed]
             speaks = plan.due or plan.installments
@@ -159,11 +198,11 @@ class Sweeper:
     ) -> list[tuple[PlanFacts, PlanReview]]:
         """Review each approved plan; the invoices of a plan that ends today are no longer paused by it."""
         open_by_ref = {i.ref: i.open_cents for i in balance.open_items}
-        zone = ZoneInfo(c.timezone)
+        tz = zone(c.timezone)
         out = []
         for rec in records:
             open_now = sum(open_by_ref.get(ref, 0) for ref in rec.doc_refs)
-            approved_on = rec.approved_at.astimezone(zone).date() if rec.approved_at else today
+            approved_on = rec.approved_at.astimezone(tz).date() if rec.approved_at else today
             then = compute_balance(*book, approved_on, customer_currency=c.currency)
             open_then = sum(i.open_cents for i in then.open_items if i.ref in rec.doc_refs)
             facts = PlanFacts(
@@ -515,7 +554,7 @@ def _settle_promises_impl(sweeper: Sweeper, now: datetime, report: SweepReport) 
             .where(pr.c.status == "open", pr.c.promised_date <= now.date())
         ).all()
         for r in rows:
-            today = now.astimezone(ZoneInfo(r.timezone)).date()
+            today = now.astimezone(zone(r.timezone)).date()
             if today <= r.promised_date:
                 continue
             docs, pays = ledgers(conn, [r.customer_id])[r.customer_id]
@@ -551,22 +590,60 @@ def _report_items(plan: CustomerPlan) -> list[tuple[str, str]]:
     return out + [(ref, INSTALLMENT) for f, _ in plan.installments for ref in f.doc_refs]
 
 
-def _candidate_customers(conn: Connection, now: datetime) -> list[int]:
-    """Customers with an item whose next action date has come somewhere on Earth (index scan)."""
-    d = Document.__table__
-    latest = now.date() + timedelta(days=1)  # the furthest-ahead time zone is at most a day ahead of UTC
-    q = select(d.c.customer_id).distinct().where(d.c.next_action_on <= latest, d.c.type.in_(tuple(ITEM_TYPES)))
-    return sorted(conn.execute(q).scalars())
+def _armed_items(conn: Connection, now: datetime) -> dict[int, list[int]]:
+    """customer id -> ids of the items whose next action date has come in the customer's zone (index scan).
 
-
-def _doc_ids(conn: Connection, customer_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """ref -> id of the items that the index says need a look."""
-    d = Document.__table__
-    out: dict[int, dict[str, int]] = {}
-    for i in range(0, len(customer_ids), 900):
-        q = select(d.c.customer_id, d.c.ref, d.c.id).where(
-            d.c.customer_id.in_(customer_ids[i : i + 900]), d.c.type.in_(tuple(ITEM_TYPES))
-        )
-        for cid, ref, doc_id in conn.execute(q):
-            out.setdefault(cid, {})[ref] = doc_id
+    `next_action_on` is a local date; no zone is more than a day ahead of UTC, so
+    the index range stops at tomorrow (UTC), and each customer's zone then drops
+    the items whose local date has not come yet.
+    """
+    latest = now.date() + timedelta(days=1)
+    sql = (
+        "SELECT d.customer_id, d.id, d.next_action_on, c.timezone FROM document d "
+        "JOIN customer c ON c.id = d.customer_id WHERE d.next_action_on <= {p} AND d.type IN ({p}, {p})"
+    )
+    today: dict[str, date] = {}
+    out: dict[int, list[int]] = {}
+    bound = latest if conn.dialect.name == "postgresql" else latest.isoformat()
+    for cid, doc_id, when, tz in fetch_all(conn, sql, bound, *sorted(ITEM_TYPES)):
+        local = today.get(tz)
+        if local is None:
+            local = today[tz] = now.astimezone(zone(tz)).date()
+        if as_date(when) <= local:
+            out.setdefault(cid, []).append(doc_id)
     return out
+
+
+_CUSTOMER_SQL = f"SELECT {', '.join(CustomerRow.__dataclass_fields__)} FROM customer WHERE id IN ({{ids}})"
+
+
+def _customer_rows(conn: Connection, ids: Sequence[int]) -> dict[int, CustomerRow]:
+    """customers_by_id through the driver (bools come back as 0/1 from SQLite)."""
+    out = {}
+    for row in fetch_in(conn, _CUSTOMER_SQL, ids):
+        c = CustomerRow(*row)
+        out[c.id] = c if isinstance(c.credit_hold, bool) else replace(c, credit_hold=bool(c.credit_hold))
+    return out
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Planning builds and drops millions of small tuples and dicts, none of them in cycles.
+
+    CPython's cyclic collector, triggered by that churn, rescans the live objects
+    hundreds of times: measured at about an eighth of a 1M-document dry run.
+    Reference counting still frees everything; the next collection catches the rest.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+@lru_cache(maxsize=1024)
+def zone(name: str) -> ZoneInfo:
+    """ZoneInfo's own cache keeps only a few zones alive; a sweep touches hundreds."""
+    return ZoneInfo(name)

@@ -22,13 +22,14 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from bot.app import App, build_sweeper
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.importer import import_file
 from bot.services.approvals import approve_step
+from bot.services.cases import resolve_dispute
 from bot.services.holds import release_hold, set_hold
 from storage.tables import (
     Contact,
@@ -392,8 +393,9 @@ def test_ninety_days_of_sweeps_match_the_reference_model(tmp_path: Path) -> None
             with engine.begin() as conn:  # the ledger's own changes, when their time comes
                 for _ref, resolved in ledger.disputes:
                     if resolved is not None and clock.now() < resolved <= now:
-                        conn.execute(update(Dispute).values(status="not_valid",
-                                                            resolved_at=resolved))
+                        for dispute_id in conn.execute(select(Dispute.id).where(Dispute.status == "open")).scalars():
+                            resolve_dispute(conn, dispute_id, valid=False, resolution="checked: price is right",
+                                            actor="slack:UCREDIT", now=resolved)
                 for ref, _until, released in ledger.holds:
                     if released is not None and clock.now() < released <= now:
                         release_hold(conn, ref, actor="cli", now=released)
