@@ -211,3 +211,29 @@ def test_an_instalment_and_a_ladder_step_share_one_message_in_the_higher_tone(wo
     assert len(report.messages) == 1 and report.messages[0].step == "first"
     text = w.sent[-1].text
     assert "INV-2" in text and "instalment 1 of 3" in text
+
+
+def test_plan_approve_and_sweep_on_the_command_line_show_the_instalment(world: Make, cli) -> None:  # noqa: ANN001
+    """`collectbot plan approve` (its --now-less clock is the real one, so the plan is approved
+    at COLLECTBOT's today); `collectbot sweep --format json` then lists the instalment."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    w = world([cust("C1")], [doc("INV-1", "C1", date(2026, 3, 4), "900.00")])
+    with w.engine.begin() as conn:
+        plan_id = propose_plan(conn, ["INV-1"], total_cents=90_000, count=2, actor="debtor:1001",
+                               now=at_local(APPROVED, 11))
+    proc = cli("plan", "approve", str(plan_id))
+    assert proc.returncode == 0, proc.stderr
+    listed = json.loads(cli("plan", "list", "--format", "json").stdout)["plans"]
+    assert [(p["id"], p["status"], len(p["installments"])) for p in listed] == [(plan_id, "approved", 2)]
+    first_due = date.fromisoformat(listed[0]["installments"][0]["due_date"])
+    day = first_due - timedelta(days=3)
+    while day.weekday() >= 5:  # a weekday inside the reminder window
+        day += timedelta(days=1)
+    now = datetime(day.year, day.month, day.day, 12, tzinfo=UTC).isoformat()
+    proc = cli("sweep", "--now", now, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["messages"] == [{
+        "customer_ref": "C1", "channel": "none", "step": "installment", "doc_refs": ["INV-1"],
+        "items": [{"doc_ref": "INV-1", "step": "installment"}], "status": "no_channel"}]
