@@ -135,9 +135,25 @@ class Sweeper:
     def _sweep_chunk(
         self, ids: Sequence[int], f: ChunkFacts, now: datetime, dry_run: bool, report: SweepReport
     ) -> None:
+        ref_of = {doc_id: ref for refs in f.doc_ids.values() for ref, doc_id in refs.items()}
+        later: list[tuple[int, date | None]] = []  # customers whose only change is a date: one transaction
+        self._plan_chunk(ids, f, ref_of, later, now, dry_run, report)
+        if later:  # lost in a crash, the items simply stay armed for the next sweep
+            with self.engine.begin() as conn:
+                outbox.set_next_actions(conn, later)
+
+    def _plan_chunk(  # noqa: PLR0913
+        self,
+        ids: Sequence[int],
+        f: ChunkFacts,
+        ref_of: dict[int, str],
+        later: list[tuple[int, date | None]],
+        now: datetime,
+        dry_run: bool,
+        report: SweepReport,
+    ) -> None:
         armed, customers, doc_ids, books, pauses = f.armed, f.customers, f.doc_ids, f.books, f.pauses
         hist, heads, contacts, live, agreed = f.hist, f.heads, f.contacts, f.live, f.agreed
-        ref_of = {doc_id: ref for refs in doc_ids.values() for ref, doc_id in refs.items()}
         for cid in ids:
             c = customers[cid]
             local_now = now.astimezone(zone(c.timezone))
@@ -181,6 +197,11 @@ class Sweeper:
                 tone = plan.tone.name if plan.tone else INSTALLMENT
                 report.messages.append(MessageReport(c.ref, channel, tone, _report_items(plan), status))
             if dry_run:
+                continue
+            quiet = not (plan.skips or plan.heads_ups or plan.awaiting or ends) and status not in ("sent", "no_channel")
+            if quiet:  # only dates move (paused, deferred, not yet due): written together below
+                ids_of = doc_ids.get(cid, {})
+                later.extend((ids_of[r], day) for r, day in plan.next_action.items() if r in ids_of)
                 continue
             done = self._execute(c, plan, status, today, now, doc_ids.get(cid, {}), contacts.get(cid, []), report, ends)
             if done is not None:  # only what this process won and did (another sweeper may have the rest)
