@@ -10,7 +10,9 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from itertools import islice, repeat
+from operator import itemgetter
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -54,8 +56,35 @@ def _decode(data: bytes) -> str:
         raise RowError(line, "not valid UTF-8 (save the file as UTF-8)") from None
 
 
-def _records(text: str, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    """(physical line where the record starts, {column: stripped value}) for each data row."""
+def _records(text: str, columns: tuple[str, ...]) -> Iterator[rows_.Record]:
+    """(physical line where the record starts, its fields as read in `columns` order) per data row.
+
+    csv_rows strips the fields, skips blank lines and counts the fields of each record.
+    """
+    lines = _plain_lines(text)
+    if lines is None:
+        return _csv_records(text, columns)
+    names = rows_.check_header(lines[0].split(","), columns)
+    records = map(str.split, islice(lines, 1, None), repeat(","))
+    order = [names.index(c) for c in columns]
+    if order != list(range(len(names))):
+        reorder, width = itemgetter(*order), len(names)
+        records = (reorder(fields) if len(fields) == width else fields for fields in records)
+    return enumerate(records, 2)
+
+
+def _plain_lines(text: str) -> list[str] | None:
+    """The file's lines, if splitting them at commas reads it exactly as csv.reader does: no
+    quote, no line end but \\n and \\r\\n, no line over csv's field size limit. The usual ERP export."""
+    if not text or '"' in text or text.count("\r") != text.count("\r\n"):
+        return None
+    lines = text.replace("\r\n", "\n").split("\n") if "\r" in text else text.split("\n")
+    if lines[-1] == "":  # the end of the last line
+        lines.pop()
+    return lines if max(map(len, lines)) <= csv.field_size_limit() else None
+
+
+def _csv_records(text: str, columns: tuple[str, ...]) -> Iterator[rows_.Record]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
@@ -64,21 +93,15 @@ def _records(text: str, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[st
     except csv.Error as exc:
         raise RowError(1, f"unreadable CSV: {exc}") from None
     names = rows_.check_header(header, columns)
+    order = [names.index(c) for c in columns]
+    reorder = None if order == list(range(len(names))) else itemgetter(*order)
     end = reader.line_num
-    while True:
-        start = end + 1
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise RowError(start, f"unreadable CSV: {exc}") from None
-        end = reader.line_num
-        if not fields or all(not f.strip() for f in fields):
-            continue
-        if len(fields) != len(names):
-            raise RowError(start, f"expected {len(names)} fields, found {len(fields)}")
-        yield start, dict(zip(names, (f.strip() for f in fields), strict=True))
+    try:
+        for fields in reader:
+            start, end = end + 1, reader.line_num
+            yield start, fields if reorder is None or len(fields) != len(names) else reorder(fields)
+    except csv.Error as exc:
+        raise RowError(end + 1, f"unreadable CSV: {exc}") from None
 
 
 def import_file(
@@ -122,56 +145,31 @@ def import_file(
 
 
 def _import_customers(conn, records, ctx: ImportContext, dry_run: bool) -> int:  # noqa: ANN001
-    seen: dict[str, tuple[int, dict]] = {}
-    out = []
-    for line, row in records:
-        rec = rows_.parse_customer(line, row, ctx.customer_defaults)
-        if rows_.dedupe(line, rec["ref"], rec, seen):
-            out.append(rec)
+    customers = rows_.parse_customers(records, ctx.customer_defaults)
     if not dry_run:
-        ledger_writes.upsert_customers(conn, out)
-    return len(out)
+        ledger_writes.write_customers(conn, customers.rows)
+    return len(customers)
 
 
 def _import_documents(conn, records, ctx: ImportContext, dry_run: bool) -> int:  # noqa: ANN001
     customers = ledger_writes.customer_infos(conn)
-    seen: dict[str, tuple[int, dict]] = {}
-    out: list[tuple[int, dict]] = []
-    for line, row in records:
-        rec = rows_.parse_document(line, row, customers)
-        if rows_.dedupe(line, rec["ref"], rec, seen):
-            out.append((line, rec))
-    in_file = {rec["ref"]: rows_.DocInfo(rec["customer_ref"], rec["type"], rec["currency"]) for _, rec in out}
-    related = {rec["related_ref"] for _, rec in out if rec["related_ref"]} - in_file.keys()
-    known = ledger_writes.doc_infos(conn, related) | in_file
-    offset = timedelta(days=ctx.earliest_action_offset)
-    payload = []
-    for line, rec in out:
-        rows_.check_related(line, rec, known.get(rec["related_ref"]) if rec["related_ref"] else None)
-        due = rec["due_date"]
-        payload.append(rec | {"next_action_on": due + offset if due else None})
+    docs = rows_.parse_documents(records, customers, ctx.earliest_action_offset)
+    rows_.check_related_documents(docs, ledger_writes.doc_infos(conn, rows_.related_refs(docs)), customers)
     if not dry_run:
-        ledger_writes.upsert_documents(conn, payload)
-        ledger_writes.rearm_customers(conn, {r["customer_id"] for r in payload})
-    return len(payload)
+        ledger_writes.write_documents(conn, docs.rows)
+        ledger_writes.rearm_customers(conn, set(map(itemgetter(1), docs.rows)))
+    return len(docs)
 
 
 def _import_payments(conn, records, ctx: ImportContext, dry_run: bool) -> int:  # noqa: ANN001
     customers = ledger_writes.customer_infos(conn)
-    seen: dict[str, tuple[int, dict]] = {}
-    out: list[tuple[int, dict]] = []
-    for line, row in records:
-        rec = rows_.parse_payment(line, row, customers)
-        if rows_.dedupe(line, rec["ref"], rec, seen):
-            out.append((line, rec))
-    targets = ledger_writes.doc_infos(conn, {ref for _, r in out for ref, _ in r["allocations"]})
-    for line, rec in out:
-        rows_.check_allocation_targets(line, rec, targets)
-    payload = [rec for _, rec in out]
+    payments = rows_.parse_payments(records, customers)
+    targets = ledger_writes.doc_infos(conn, rows_.allocation_refs(payments))
+    rows_.check_payment_targets(payments, targets, customers)
     if not dry_run:
-        ledger_writes.upsert_payments(conn, payload)
-        ledger_writes.rearm_customers(conn, {r["customer_id"] for r in payload})
-    return len(payload)
+        ledger_writes.write_payments(conn, payments.rows, payments.allocations)
+        ledger_writes.rearm_customers(conn, set(map(itemgetter(1), payments.rows)))
+    return len(payments)
 
 
 _IMPORTERS = {

@@ -8,13 +8,16 @@ refuses the whole file.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import compress, count
+from operator import itemgetter
+from typing import Any, NamedTuple
 from zoneinfo import available_timezones
 
 from bot.domain.ledger import CREDIT_TYPES, DOCUMENT_TYPES, ITEM_TYPES
-from bot.domain.money import AmountError, parse_csv_amount
+from bot.domain.money import AmountError, parse_csv_amount, plain_cents
 
 CUSTOMER_COLUMNS = (
     "customer_ref",
@@ -151,15 +154,13 @@ def parse_customer(line: int, row: Mapping[str, str], defaults: CustomerDefaults
     }
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerInfo:
+class CustomerInfo(NamedTuple):
     id: int
     currency: str
     payment_terms_days: int
 
 
-@dataclass(frozen=True, slots=True)
-class DocInfo:
+class DocInfo(NamedTuple):
     customer_ref: str
     type: str
     currency: str
@@ -280,3 +281,324 @@ def dedupe(line: int, ref: str, record: dict, seen: dict[str, tuple[int, dict]])
 
 def refs(rows: Iterable[dict], key: str) -> set[str]:
     return {r[key] for r in rows if r.get(key)}
+
+
+# --- whole files --------------------------------------------------------------------------------
+#
+# The importer reads up to millions of lines, so each kind has a batch parser with a fast
+# path: plain tuples, one loop, the few distinct values of a column (dates, currencies,
+# types...) validated once and memoised, no exception and no dict per line. Any line the
+# fast path does not take as it is (odd spacing, an amount to round, an error) goes through
+# the parse_* function above, which decides what it means or which `line N: reason`
+# refuses the file; so both paths always agree (tests/domain/test_csv_batches.py).
+
+CUSTOMER_FIELDS = (
+    "ref",
+    "name",
+    "segment",
+    "currency",
+    "credit_limit_cents",
+    "payment_terms_days",
+    "locale",
+    "timezone",
+    "country",
+    "sales_rep_slack_id",
+    "aliases",
+)
+DOCUMENT_FIELDS = (
+    "ref",
+    "customer_id",
+    "type",
+    "issue_date",
+    "due_date",
+    "amount_cents",
+    "currency",
+    "related_ref",
+    "next_action_on",
+)
+PAYMENT_FIELDS = ("ref", "customer_id", "date", "amount_cents", "currency", "method")
+
+Record = tuple[int, Sequence[str]]  # (physical line, its fields as read, in *_COLUMNS order)
+
+
+@dataclass
+class Batch:
+    """A file's records: one row per distinct ref, in file order, each a tuple in *_FIELDS
+    order with its dates as ISO text ("2026-01-31"), as the storage layer writes them."""
+
+    rows: list[tuple] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # the physical line of each row
+    index: dict[str, int] = field(default_factory=dict)  # ref -> position in rows
+    allocations: list[tuple[tuple[str, int], ...]] = field(default_factory=list)  # payments: applies_to per row
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def keep(self, line: int, row: tuple, allocations: tuple[tuple[str, int], ...] | None = None) -> None:
+        """Add a row, unless its ref came before: an identical repeat is dropped, a different one refused."""
+        n = len(self.rows)
+        pos = self.index.setdefault(row[0], n)
+        if pos == n:
+            self.rows.append(row)
+            self.lines.append(line)
+            if allocations is not None:
+                self.allocations.append(allocations)
+        else:
+            self.check_repeat(line, pos, row, allocations)
+
+    def check_repeat(self, line: int, pos: int, row: tuple, allocations: tuple | None = None) -> None:
+        if self.rows[pos] != row or (allocations is not None and self.allocations[pos] != allocations):
+            raise RowError(line, f"{row[0]!r} appears again with different content (first on line {self.lines[pos]})")
+
+
+class _Memo(dict):
+    """key -> compute(key), computed once: for columns with few distinct values."""
+
+    def __init__(self, compute: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, key: Any) -> Any:
+        value = self[key] = self._compute(key)
+        return value
+
+
+def _field(check: Callable[[str], Any]) -> _Memo:
+    """Raw field text -> what the (stripped) text stands for; None where the column refuses it."""
+    return _Memo(lambda raw: check(raw.strip()))
+
+
+def _iso_day(text: str) -> str | None:
+    if len(text) != 10:
+        return None
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        return None
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _code(text: str) -> str | None:
+    code = text.upper()
+    return code if _CURRENCY.match(code) else None
+
+
+def _stripped(line: int, fields: Sequence[str], columns: tuple[str, ...]) -> dict[str, str] | None:
+    """The record as parse_* take it; None for a line of nothing but separators and spaces."""
+    values = [f.strip() for f in fields]
+    if not any(values):
+        return None
+    if len(values) != len(columns):
+        raise RowError(line, f"expected {len(columns)} fields, found {len(values)}")
+    return dict(zip(columns, values, strict=True))
+
+
+def parse_customers(records: Iterable[Record], defaults: CustomerDefaults) -> Batch:
+    """Every customer line of a file, as parse_customer reads it (rows in CUSTOMER_FIELDS order)."""
+    segments = _field(lambda t: (t or "default") if (t or "default") in defaults.segments else None)
+    currencies = _field(_code)
+    terms_of = _field(lambda t: (int(t) if t.isascii() and t.isdigit() and int(t) <= 3650 else None) if t else -1)
+    locales = _field(lambda t: _check_locale(t or defaults.locale))
+    zones = _field(lambda t: (t or defaults.timezone) if (t or defaults.timezone) in _zones() else None)
+    countries = _field(lambda t: t.upper() if not t or _COUNTRY.match(t.upper()) else None)
+    width = len(CUSTOMER_COLUMNS)
+    batch = Batch()
+    for line, fields in records:
+        row = None
+        if len(fields) == width:
+            ref, name, segment, currency, limit, terms, locale, tz, country, rep, aliases = fields
+            ref, name, segment, currency = ref.strip(), name.strip(), segments[segment], currencies[currency]
+            terms, locale, tz, country = terms_of[terms], locales[locale], zones[tz], countries[country]
+            cents = plain_cents(limit) if limit else None
+            if (
+                ref
+                and name
+                and segment
+                and currency
+                and (cents is not None or not limit)
+                and terms is not None
+                and locale
+                and tz
+                and country is not None
+            ):
+                if aliases:
+                    aliases = "|".join(a for a in (a.strip() for a in aliases.split("|")) if a)
+                terms = defaults.payment_terms_days if terms < 0 else terms
+                row = (ref, name, segment, currency, cents, terms, locale, tz, country, rep.strip(), aliases)
+        if row is None:
+            rec = _stripped(line, fields, CUSTOMER_COLUMNS)
+            if rec is None:
+                continue
+            parsed = parse_customer(line, rec, defaults)
+            row = tuple(parsed[f] for f in CUSTOMER_FIELDS)
+        batch.keep(line, row)
+    return batch
+
+
+def _check_locale(locale: str) -> str | None:
+    m = _LOCALE.match(locale)
+    return locale if m and m.group(1) in SUPPORTED_LANGUAGES else None
+
+
+def _zones() -> frozenset[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(available_timezones())
+    return _ZONES
+
+
+def parse_documents(records: Iterable[Record], customers: Mapping[str, CustomerInfo], action_offset_days: int) -> Batch:
+    """Every document line of a file, as parse_document reads it (rows in DOCUMENT_FIELDS order).
+
+    `next_action_on` is the due date + `action_offset_days`, None without a due date.
+    Related documents are checked afterwards (check_related_documents), once the file is known.
+    """
+    offset = timedelta(days=action_offset_days)
+    kinds = _field(lambda t: t.lower() if t.lower() in DOCUMENT_TYPES else None)
+    days = _field(_iso_day)
+    currencies = _field(_code)
+    dues = _Memo(lambda key: (date.fromisoformat(key[0]) + timedelta(days=key[1])).isoformat())  # (issue, terms)
+    nexts = _Memo(lambda due: (date.fromisoformat(due) + offset).isoformat())
+    kind_of, day_of, code_of, due_of, next_of = kinds.get, days.get, currencies.get, dues.get, nexts.get
+    customer_of = customers.get
+    items = ITEM_TYPES
+    width = len(DOCUMENT_COLUMNS)
+    batch = Batch()
+    index = batch.index
+    first, keep_row, keep_line, n = index.setdefault, batch.rows.append, batch.lines.append, 0
+    for line, fields in records:
+        row = None
+        if len(fields) == width:
+            ref, cref, kind, issue, due, amount, currency, related = fields
+            ref = ref.strip()
+            customer = customer_of(cref)
+            kind = kind_of(kind) or kinds[kind]
+            issue = day_of(issue) or days[issue]
+            currency = code_of(currency) or currencies[currency]
+            digits = amount.replace(".", "", 1)  # isdecimal(): what int(), like Decimal, reads as digits
+            cents = (
+                int(digits) if amount[-3:-2] == "." and len(digits) > 2 and digits.isdecimal() else plain_cents(amount)
+            )
+            if ref and customer and kind and issue and currency and cents:
+                related = related.strip() or None
+                if kind not in items:
+                    row = (ref, customer[0], kind, issue, None, cents, currency, related, None)
+                elif not due:
+                    due = due_of((issue, customer[2])) or dues[issue, customer[2]]
+                    row = (ref, customer[0], kind, issue, due, cents, currency, related, next_of(due) or nexts[due])
+                else:
+                    due = day_of(due) or days[due]
+                    if due and due >= issue:  # ISO dates compare as the days they are
+                        row = (ref, customer[0], kind, issue, due, cents, currency, related, next_of(due) or nexts[due])
+        if row is None:
+            rec = _stripped(line, fields, DOCUMENT_COLUMNS)
+            if rec is None:
+                continue
+            d = parse_document(line, rec, customers)
+            due = d["due_date"]
+            after = None if due is None else due + offset
+            row = (*(d[f] for f in DOCUMENT_FIELDS[:3]), _iso(d["issue_date"]), _iso(due))
+            row = (*row, d["amount_cents"], d["currency"], d["related_ref"], _iso(after))
+            ref = row[0]
+        if first(ref, n) == n:
+            keep_row(row)
+            keep_line(line)
+            n += 1
+        else:
+            batch.check_repeat(line, index[ref], row)
+    return batch
+
+
+def related_refs(docs: Batch) -> set[str]:
+    """Documents named as related that are not in the file itself (the ledger must have them)."""
+    return {ref for ref in map(itemgetter(7), docs.rows) if ref is not None} - docs.index.keys()
+
+
+def check_related_documents(docs: Batch, ledger: Mapping[str, DocInfo], customers: Mapping[str, CustomerInfo]) -> None:
+    """check_related for every line naming a related document, in the file or else in `ledger`."""
+    rows, index = docs.rows, docs.index
+    ref_of: dict[int, str] = {}
+    for pos in compress(count(), map(itemgetter(7), rows)):
+        ref, cid, kind, _, _, _, currency, rel, _ = rows[pos]
+        if not ref_of:
+            ref_of = {info.id: cref for cref, info in customers.items()}
+        at = index.get(rel)
+        if at is None:
+            related = ledger.get(rel)
+        else:
+            target = rows[at]
+            related = DocInfo(ref_of[target[1]], target[2], target[6])
+        doc = {"ref": ref, "customer_ref": ref_of[cid], "type": kind, "currency": currency, "related_ref": rel}
+        check_related(docs.lines[pos], doc, related)
+
+
+def parse_payments(records: Iterable[Record], customers: Mapping[str, CustomerInfo]) -> Batch:
+    """Every payment line of a file, as parse_payment reads it: rows in PAYMENT_FIELDS order,
+    each one's applies_to in `allocations`. check_payment_targets then checks what they name."""
+    days = _field(_iso_day)
+    currencies = _field(_code)
+    day_of, code_of, customer_of = days.get, currencies.get, customers.get
+    width = len(PAYMENT_COLUMNS)
+    batch = Batch()
+    for line, fields in records:
+        row = None
+        if len(fields) == width:
+            ref, cref, day, amount, currency, method, applies_to = fields
+            ref = ref.strip()
+            customer = customer_of(cref)
+            day = day_of(day) or days[day]
+            currency = code_of(currency) or currencies[currency]
+            cents = plain_cents(amount)
+            if ref and customer and day and currency and cents:
+                allocations = _plain_allocations(applies_to) if applies_to else ()
+                if allocations is not None and sum(c for _, c in allocations) <= cents:
+                    row = (ref, customer[0], day, cents, currency, method.strip())
+        if row is None:
+            rec = _stripped(line, fields, PAYMENT_COLUMNS)
+            if rec is None:
+                continue
+            p = parse_payment(line, rec, customers)
+            row = (p["ref"], p["customer_id"], _iso(p["date"]), p["amount_cents"], p["currency"], p["method"])
+            allocations = tuple(p["allocations"])
+        batch.keep(line, row, allocations)
+    return batch
+
+
+def _plain_allocations(text: str) -> tuple[tuple[str, int], ...] | None:
+    """applies_to as parse_allocations reads it, when plainly written; None for anything else."""
+    out = []
+    for part in text.split("|"):
+        ref, sep, amount = part.rpartition(":")
+        ref = ref.strip()
+        cents = plain_cents(amount)
+        if not (sep and ref and cents):
+            return None
+        out.append((ref, cents))
+    if len(out) > 1 and len({ref for ref, _ in out}) != len(out):
+        return None
+    return tuple(out)
+
+
+def allocation_refs(payments: Batch) -> set[str]:
+    return {ref for allocations in payments.allocations for ref, _ in allocations}
+
+
+def check_payment_targets(
+    payments: Batch, ledger: Mapping[str, DocInfo], customers: Mapping[str, CustomerInfo]
+) -> None:
+    """check_allocation_targets for every payment with an applies_to."""
+    ref_of: dict[int, str] = {}
+    for pos in compress(count(), payments.allocations):
+        if not ref_of:
+            ref_of = {info.id: cref for cref, info in customers.items()}
+        allocations = payments.allocations[pos]
+        _, cid, _, _, currency, _ = payments.rows[pos]
+        cref = ref_of[cid]
+        for ref, _ in allocations:
+            info = ledger.get(ref)
+            if info is None or info.customer_ref != cref or info.type not in ITEM_TYPES or info.currency != currency:
+                pay = {"customer_ref": cref, "currency": currency, "allocations": allocations}
+                check_allocation_targets(payments.lines[pos], pay, ledger)

@@ -30,8 +30,31 @@ def cents_str(cents: int) -> str:
     return str(from_cents(cents))
 
 
+def plain_cents(text: str) -> int | None:
+    """Cents of an amount written with ASCII digits and at most two decimals ("1234", "1234.5",
+    "1234.50"); None for anything else, which `parse_csv_amount` then decides (rounds or refuses).
+
+    The importer's fast path: no Decimal, no regex, no exception.
+    """
+    whole, dot, frac = text.partition(".")
+    if not dot:
+        digits = whole + "00"
+    elif len(frac) == 2:
+        digits = whole + frac
+    elif len(frac) == 1:
+        digits = whole + frac + "0"
+    else:
+        return None
+    if len(digits) > 2 and digits.isascii() and digits.isdigit():
+        return int(digits)
+    return None
+
+
 def parse_csv_amount(text: str, *, allow_zero: bool = False) -> int:
     """Parse an amount as the ERP writes it in CSV ("1234.5", "." decimal separator) to cents."""
+    cents = plain_cents(text)
+    if cents is not None and (cents or allow_zero):
+        return cents
     raw = text.strip()
     if not raw:
         raise AmountError("amount is empty")
