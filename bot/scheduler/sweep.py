@@ -299,22 +299,11 @@ class Sweeper:
             outbox.set_next_actions(conn, [(doc_ids[r], day) for r, day in plan.next_action.items() if r in doc_ids])
             for item, step, when in plan.heads_ups:
                 text = compose.staff_text(self.renderer, "heads_up", c, [item], step.name, when)
-                if outbox.add_alert(
-                    conn,
-                    key=outbox.heads_up_key(item.ref, step.name),
-                    customer_id=c.id,
-                    kind="heads_up",
-                    text=text,
-                    at=now,
-                ):
-                    self.staff.post(c.ref, "heads_up", text)
-                    report.alerts += 1
+                self._alert(conn, c.id, c.ref, "heads_up", outbox.heads_up_key(item.ref, step.name), text, now, report)
             for item, step in plan.awaiting:
                 text = compose.staff_text(self.renderer, "approval_needed", c, [item], step.name, step_date(item, step))
                 key = f"approval:{doc_ids[item.ref]}:{step.name}"
-                if outbox.add_alert(conn, key=key, customer_id=c.id, kind="approval_needed", text=text, at=now):
-                    self.staff.post(c.ref, "approval_needed", text)
-                    report.alerts += 1
+                self._alert(conn, c.id, c.ref, "approval_needed", key, text, now, report)
         sent_items = [d for d in due if outbox.doc_key(doc_ids[d.item.ref], d.step.name) in won]
         sent_inst = [(f, inst) for f, inst in announce if plan_store.installment_key(f.id, inst.seq) in won]
         if not sent_items and not sent_inst:
@@ -345,11 +334,7 @@ class Sweeper:
                     doc_refs=refs,
                     text=f"{tone_name}: {why}; sales rep asked to chase by phone",
                 )
-                if outbox.add_alert(
-                    conn, key=f"chase:{keys[0]}", customer_id=c.id, kind="chase_by_phone", text=text, at=now
-                ):
-                    self.staff.post(c.ref, "chase_by_phone", text)
-                    report.alerts += 1
+                self._alert(conn, c.id, c.ref, "chase_by_phone", f"chase:{keys[0]}", text, now, report)
         self._actions(c, sent_items, now, report)
         return tone_name, done_items, final
 
@@ -440,9 +425,24 @@ class Sweeper:
                     self.renderer, "formal_notice_alert", c, [d.item for d in items], step.name, None
                 )
                 key = f"escalate:{c.id}:{step.name}:{','.join(sorted(d.item.ref for d in items))}"
-                if outbox.add_alert(conn, key=key, customer_id=c.id, kind="formal_notice", text=text, at=now):
-                    self.staff.post(c.ref, "formal_notice", text)
-                    report.alerts += 1
+                self._alert(conn, c.id, c.ref, "formal_notice", key, text, now, report)
+
+    def _alert(  # noqa: PLR0913
+        self,
+        conn: Connection,
+        customer_id: int,
+        customer_ref: str,
+        kind: str,
+        key: str,
+        text: str,
+        now: datetime,
+        report: SweepReport | None = None,
+    ) -> None:
+        """A staff alert is recorded once per key; only the process that records it posts it."""
+        if outbox.add_alert(conn, key=key, customer_id=customer_id, kind=kind, text=text, at=now):
+            self.staff.post(customer_ref, kind, text)
+            if report is not None:
+                report.alerts += 1
 
     def _end_plan(
         self, conn: Connection, c: CustomerRow, plan: PlanFacts, review: PlanReview, now: datetime, report: SweepReport
@@ -477,11 +477,7 @@ class Sweeper:
             f"{compose.slack_escape(compose.installment_note(plan, inst))} It was not paid; "
             "reminders resume for its invoices."
         )
-        if outbox.add_alert(
-            conn, key=f"plan_broken:{plan.id}", customer_id=c.id, kind="plan_broken", text=text, at=now
-        ):
-            self.staff.post(c.ref, "plan_broken", text)
-            report.alerts += 1
+        self._alert(conn, c.id, c.ref, "plan_broken", f"plan_broken:{plan.id}", text, now, report)
 
     def _settle_promises(self, now: datetime, report: SweepReport) -> None:
         _settle_promises_impl(self, now, report)
@@ -548,10 +544,7 @@ class Sweeper:
                     f"{compose.slack_escape(r.name)} ({compose.slack_escape(r.ref)}): a {r.step} reminder "
                     "may or may not have reached the debtor; it will not be resent."
                 )
-                if outbox.add_alert(
-                    conn, key=f"unknown:{r.id}", customer_id=r.customer_id, kind="send_unknown", text=text, at=now
-                ):
-                    self.staff.post(r.ref, "send_unknown", text)
+                self._alert(conn, r.customer_id, r.ref, "send_unknown", f"unknown:{r.id}", text, now)
         return len(dead)
 
 
@@ -598,11 +591,7 @@ def _settle_promises_impl(sweeper: Sweeper, now: datetime, report: SweepReport) 
                     f"{compose.slack_escape(r.name)} ({compose.slack_escape(r.cref)}): the promise to pay {what} "
                     f"by {r.promised_date} was broken; reminders resume."
                 )
-                if outbox.add_alert(
-                    conn, key=f"promise:{r.id}", customer_id=r.customer_id, kind="promise_broken", text=text, at=now
-                ):
-                    sweeper.staff.post(r.cref, "promise_broken", text)
-                    report.alerts += 1
+                sweeper._alert(conn, r.customer_id, r.cref, "promise_broken", f"promise:{r.id}", text, now, report)
 
 
 def _report_items(plan: CustomerPlan) -> list[tuple[str, str]]:
