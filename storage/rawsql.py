@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection
 
-IN_LIMIT = 900  # below SQLite's default bound on parameters in one statement
+from storage.sql import chunks
 
 
 def fetch_in(conn: Connection, sql: str, ids: Sequence[int], *params: object) -> Iterator[tuple]:
@@ -24,8 +24,7 @@ def fetch_in(conn: Connection, sql: str, ids: Sequence[int], *params: object) ->
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     cursor = conn.connection.cursor()
     try:
-        for i in range(0, len(ids), IN_LIMIT):
-            chunk = list(ids[i : i + IN_LIMIT])
+        for chunk in chunks(list(ids)):
             cursor.execute(sql.format(ids=",".join([mark] * len(chunk)), p=mark), (*chunk, *params))
             yield from cursor.fetchall()
     finally:

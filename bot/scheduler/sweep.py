@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -27,12 +27,12 @@ from bot.domain.plans import PlanFacts, PlanReview, review_plan
 from bot.domain.policy import Policy
 from bot.scheduler import claims, compose
 from bot.scheduler.channels import ContactUnreachable, DebtorChannel, Outgoing, StaffChannel
-from bot.services.customers import CustomerRow
+from bot.services.customers import CustomerRow, customers_by_id
 from storage import approvals, events, outbox
 from storage import plans as plan_store
 from storage.ledger_reads import ledgers
 from storage.pauses import load_pauses
-from storage.rawsql import as_date, fetch_all, fetch_in
+from storage.rawsql import as_date, fetch_all
 from storage.tables import Contact, Customer, Document, Promise, ReminderSend
 
 log = logging.getLogger("collectbot.sweep")
@@ -121,7 +121,7 @@ class Sweeper:
             books = ledgers(conn, ids, doc_ids)
             return ChunkFacts(
                 armed=armed,
-                customers=_customer_rows(conn, ids),
+                customers=customers_by_id(conn, ids),
                 doc_ids=doc_ids,
                 books=books,
                 pauses=load_pauses(conn, ids),
@@ -621,18 +621,6 @@ def _armed_items(conn: Connection, now: datetime) -> dict[int, list[int]]:
             local = today[tz] = now.astimezone(zone(tz)).date()
         if as_date(when) <= local:
             out.setdefault(cid, []).append(doc_id)
-    return out
-
-
-_CUSTOMER_SQL = f"SELECT {', '.join(CustomerRow.__dataclass_fields__)} FROM customer WHERE id IN ({{ids}})"
-
-
-def _customer_rows(conn: Connection, ids: Sequence[int]) -> dict[int, CustomerRow]:
-    """customers_by_id through the driver (bools come back as 0/1 from SQLite)."""
-    out = {}
-    for row in fetch_in(conn, _CUSTOMER_SQL, ids):
-        c = CustomerRow(*row)
-        out[c.id] = c if isinstance(c.credit_hold, bool) else replace(c, credit_hold=bool(c.credit_hold))
     return out
 
 

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import threading
 import weakref
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, Engine, bindparam, select
 
 from bot.domain.names import NameIndex, Resolution, fold, prefix_end, probe_prefixes, resolve_near
-from storage.tables import Customer, CustomerKey
+from storage.rawsql import fetch_in
+from storage.tables import CustomerKey
 
 
 class CustomerNotFound(LookupError):
@@ -59,14 +61,15 @@ class CustomerRow:
     credit_hold: bool
 
 
-_COLUMNS = [getattr(Customer.__table__.c, f) for f in CustomerRow.__dataclass_fields__]
+_BY_ID = f"SELECT {', '.join(CustomerRow.__dataclass_fields__)} FROM customer WHERE id IN ({{ids}})"
 
 
-def customers_by_id(conn: Connection, ids: list[int]) -> dict[int, CustomerRow]:
+def customers_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, CustomerRow]:
+    """Through the driver (the sweep reads thousands per run); SQLite gives credit_hold back as 0/1."""
     out: dict[int, CustomerRow] = {}
-    for i in range(0, len(ids), 900):
-        q = select(*_COLUMNS).where(Customer.__table__.c.id.in_(ids[i : i + 900]))
-        out.update({r[0]: CustomerRow(*r) for r in conn.execute(q)})
+    for row in fetch_in(conn, _BY_ID, ids):
+        c = CustomerRow(*row)
+        out[c.id] = c if isinstance(c.credit_hold, bool) else replace(c, credit_hold=bool(c.credit_hold))
     return out
 
 
