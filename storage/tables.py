@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -226,6 +226,7 @@ class ReminderSend(SQLModel, table=True):
     step: str = Field(max_length=32)
     status: str = Field(max_length=16)
     message_key: str = Field(default="", max_length=64, index=True)  # one message, many rows
+    message_id: int | None = Field(default=None, foreign_key="outbound_message.id", index=True)
     tone: str = Field(default="", max_length=32)
     local_date: date  # the debtor's local date when the step was done
     attempts: int = 0
@@ -252,17 +253,70 @@ class StepApproval(SQLModel, table=True):
 
 
 class StaffAlert(SQLModel, table=True):
-    """A message to staff (heads-up, chase by phone, formal notice), once per key."""
+    """The staff alert outbox: a message to staff (heads-up, chase by phone, formal notice, a debtor's claim...).
+
+    Recorded once per `key` in the transaction of the decision that raises it, posted after that
+    commits. status: pending (recorded, not posted yet: safe to post) | posting (intent recorded just
+    before the call) | posted | unknown (the call may or may not have reached Slack). `claimed_by` names
+    the live process or database session delivering it (bot.scheduler.claims); `not_before` delays a
+    retry. `payload` carries what an adapter needs beyond the text (e.g. the decision a button acts on).
+    """
 
     __tablename__ = "staff_alert"
+    __table_args__ = (Index("ix_staff_alert_status", "status"),)
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=128, unique=True)
     customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
     kind: str = Field(max_length=32)
     text: str = ""
-    status: str = Field(default="pending", max_length=16)  # pending | posted | failed
+    status: str = Field(default="pending", max_length=16)
+    doc_refs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    attempts: int = 0
+    not_before: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    claimed_by: str = Field(default="", max_length=128)
+    posted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    slack_channel: str = Field(default="", max_length=32)
+    slack_ts: str = Field(default="", max_length=32)
+    error: str = ""
     created_at: datetime = Field(sa_column=_ts())
+
+
+class OutboundMessage(SQLModel, table=True):
+    """The debtor message outbox: one row per message to a debtor (a reminder, a decision notice, a relayed reply).
+
+    Rendered before it is recorded: `candidates` lists, in the order to try them, each linked chat
+    of the customer with the text in that contact's language, as
+    `[{"contact_id": int, "chat_id": int, "locale": str, "text": str (Telegram HTML),
+    "buttons": [[{"text": str, "callback_data": str}, ...], ...] | null}]`; a 403 moves on to the next.
+    status: pending (recorded, not attempted, or failed before the request left: safe to send) |
+    sending (intent recorded just before the call) | sent | unknown (a timeout after the request left,
+    or a crash between intent and result: never resent, shown to staff) | no_channel (every chat blocked
+    the bot). `claimed_by` names the live process or database session delivering it
+    (bot.scheduler.claims); `not_before` delays a retry (429 retry_after, backoff after a 5xx).
+    DESIGN "Reliability and security".
+    """
+
+    __tablename__ = "outbound_message"
+    __table_args__ = (Index("ix_outbound_message_status", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=128, unique=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    kind: str = Field(max_length=16)  # reminder | notice | relay | reply
+    step: str = Field(default="", max_length=32)  # a reminder's tone; "" otherwise
+    status: str = Field(default="pending", max_length=16)
+    candidates: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    doc_refs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    attempts: int = 0
+    not_before: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    claimed_by: str = Field(default="", max_length=128)
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)  # the chat it went to
+    telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    error: str = ""
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
 
 
 class LinkToken(SQLModel, table=True):
