@@ -30,11 +30,40 @@ def claim(conn: Connection, rows: Sequence[dict]) -> set[str]:
     return won
 
 
-def add_alert(conn: Connection, *, key: str, customer_id: int | None, kind: str, text: str, at: datetime) -> bool:
-    """Record a staff alert once per key; True if this call created it."""
+def add_alert(
+    conn: Connection,
+    *,
+    key: str,
+    customer_id: int | None,
+    kind: str,
+    text: str,
+    at: datetime,
+    doc_refs: Sequence[str] = (),
+    payload: dict | None = None,
+) -> bool:
+    """Record a staff alert (status pending) once per key, in the caller's transaction; True if this call created it.
+
+    `text` is Slack mrkdwn with every user value already escaped; `payload` is plain JSON for the
+    adapter that posts it (e.g. {"decision": "plan", "id": 3} for Approve / Reject buttons). It is
+    posted after the caller commits (DESIGN "Reliability": no network call inside a transaction).
+    """
     t = StaffAlert.__table__
     stmt = _insert(conn, t).on_conflict_do_nothing(index_elements=["key"]).returning(t.c.id)
-    row = {"key": key, "customer_id": customer_id, "kind": kind, "text": text, "status": "pending", "created_at": at}
+    row = {
+        "key": key,
+        "customer_id": customer_id,
+        "kind": kind,
+        "text": text,
+        "status": "pending",
+        "doc_refs": list(doc_refs),
+        "payload": payload or {},
+        "attempts": 0,
+        "claimed_by": "",
+        "slack_channel": "",
+        "slack_ts": "",
+        "error": "",
+        "created_at": at,
+    }
     return conn.execute(stmt, row).first() is not None
 
 

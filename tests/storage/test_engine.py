@@ -32,3 +32,23 @@ def test_a_sqlite_reader_does_not_wait_for_an_open_write_transaction(tmp_path: P
         assert reader.execute(text("SELECT count(*) FROM customer")).scalar() == 1
     engine.dispose()
     other.dispose()
+
+
+def test_an_outbound_message_is_recorded_once_per_key(engine) -> None:  # noqa: ANN001
+    from datetime import UTC, datetime
+
+    from storage.outbound import enqueue
+    from storage.tables import OutboundMessage
+
+    now = datetime(2026, 11, 30, 10, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(text(INSERT))
+        cid = conn.execute(text("SELECT id FROM customer")).scalar()
+        cand = [{"contact_id": 1, "chat_id": 42, "locale": "pt", "text": "<b>Olá</b>", "buttons": None}]
+        first = enqueue(conn, key="notice:plan:1", customer_id=cid, kind="notice", candidates=cand, now=now)
+        again = enqueue(conn, key="notice:plan:1", customer_id=cid, kind="notice", candidates=cand, now=now)
+    assert first is not None and again is None
+    with reading(engine) as conn:
+        rows = conn.execute(OutboundMessage.__table__.select()).all()
+    seen = [(r.status, r.candidates[0]["chat_id"], r.candidates[0]["text"]) for r in rows]
+    assert seen == [("pending", 42, "<b>Olá</b>")]
