@@ -18,4 +18,19 @@ cli_cases.register(app)
 
 
 def main() -> None:
-    app()
+    """The console script: every database failure ends in one line (DESIGN "Interfaces"), never a traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    from storage.engine import DatabaseUnavailable, database_name, failure_reason
+
+    try:
+        app()
+    except DatabaseUnavailable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    except DBAPIError as exc:  # the database went away in the middle of a command
+        from bot.config import Settings
+
+        url = Settings().database_url
+        typer.echo(f"error: database {database_name(url)}: {failure_reason(exc, url)}", err=True)
+        raise SystemExit(1) from None
