@@ -110,6 +110,9 @@ async def test_chat_not_found_and_the_three_forbidden_forms(fake_telegram: FakeT
     async with bot_for(fake_telegram) as bot:
         with pytest.raises(BadRequest, match="Chat not found"):
             await bot.send_message(999, "hi")
+        fake_telegram.add_user(4, "Named", username="named_user")
+        with pytest.raises(BadRequest, match="Chat not found"):  # bots cannot write to a user's @username
+            await bot.send_message("@named_user", "hi")
         for user, text in [(blocked, "Forbidden: bot was blocked by the user"),
                            (gone, "Forbidden: user is deactivated"),
                            (never, "Forbidden: bot can't initiate conversation with a user")]:
@@ -131,6 +134,8 @@ async def test_wrong_token_and_unknown_method(fake_telegram: FakeTelegram) -> No
         async with http.post(f"{fake_telegram.api_url}{fake_telegram.token}/sendMesage", json={}) as resp:
             assert (resp.status, await resp.json()) == (404, {"ok": False, "error_code": 404,
                                                               "description": "Not Found"})
+        async with http.get(f"{fake_telegram.base_url}/no/such/path") as resp:
+            assert (resp.status, (await resp.json())["description"]) == (404, "Not Found")
     async with bot_for(fake_telegram) as bot:
         with pytest.raises(EndPointNotFound):
             await bot.do_api_request("sendMesage", api_kwargs={"chat_id": 1})
@@ -179,6 +184,16 @@ async def test_rate_limits_per_chat_and_per_token(fake_telegram: FakeTelegram) -
         await bot.send_message(users[30].id, "next second")
     stats = fake_telegram.stats()
     assert (stats["messages"], stats["rate_limited"], stats["answered_429"]) == (31, 2, 2)
+
+
+async def test_edits_count_against_the_rate_only_when_asked() -> None:
+    async with FakeTelegram(count_edits=True) as tg:
+        ana = tg.add_user(1001, "Ana")
+        async with bot_for(tg) as bot:
+            sent = await bot.send_message(ana.id, "v1")
+            with pytest.raises(RetryAfter):
+                await bot.edit_message_text("v2", ana.id, sent.message_id)
+    assert tg.stats()["rate_limited"] == 1
 
 
 async def test_sustained_rate_is_measured(fake_telegram: FakeTelegram) -> None:
@@ -428,3 +443,13 @@ def test_python_m_entry_point_serves_and_is_driven_over_http() -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_the_fakes_import_nothing_from_collectbot() -> None:
+    import ast
+
+    for module in (REPO / "tests" / "fakes").glob("*.py"):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        assert not [n for n in names if n.split(".")[0] in ("bot", "storage", "messages")], module.name

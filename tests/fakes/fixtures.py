@@ -13,10 +13,12 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from tests.fakes.server import FakeServer
+from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 
 
-def _no_bugs(server: FakeTelegram) -> None:
+def _no_bugs(server: FakeServer) -> None:
     assert not server.internal_errors, "the fake server raised:\n" + "\n".join(server.internal_errors)
 
 
@@ -32,3 +34,17 @@ def fake_telegram_thread() -> Iterator[FakeTelegram]:
     with FakeTelegram().in_thread() as tg:
         yield tg
     _no_bugs(tg)
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack() as slack:
+        yield slack
+    _no_bugs(slack)
+
+
+@pytest.fixture
+def fake_slack_thread() -> Iterator[FakeSlack]:
+    with FakeSlack().in_thread() as slack:
+        yield slack
+    _no_bugs(slack)

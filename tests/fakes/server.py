@@ -20,7 +20,7 @@ import math
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -137,6 +137,7 @@ class FakeServer:
         self._closing: asyncio.Event | None = None
         self._clock_offset = 0.0
         self._changed: asyncio.Condition | None = None
+        self._tasks: set[asyncio.Task] = set()
         self.internal_errors: list[str] = []  # bugs of the fake itself; the fixtures fail a test on any
 
     @web.middleware
@@ -256,19 +257,26 @@ class FakeServer:
             pass
 
     # ---- change notification and waiting
-    def notify(self) -> None:
-        """Wake whatever waits on the server loop (long polls, websocket writers). Thread-safe."""
+    def run_soon(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Schedule ``coro`` on the server's loop, from that loop or from any other thread."""
         loop = self._loop
         if loop is None or loop.is_closed():
+            coro.close()
             return
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is loop:
-            loop.create_task(self._notify_all())
+            task = loop.create_task(coro)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         else:
-            asyncio.run_coroutine_threadsafe(self._notify_all(), loop)
+            asyncio.run_coroutine_threadsafe(coro, loop)
+
+    def notify(self) -> None:
+        """Wake whatever waits on the server loop (long polls, webhook delivery). Thread-safe."""
+        self.run_soon(self._notify_all())
 
     async def _notify_all(self) -> None:
         assert self._changed is not None

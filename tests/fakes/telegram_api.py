@@ -144,7 +144,11 @@ class FakeTelegram(TelegramWorld, FakeServer):
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         app.router.add_post("/_fake/{helper}", self._control)
+        app.router.add_route("*", "/{tail:.*}", self._not_found)
         return app
+
+    async def _not_found(self, request: web.Request) -> web.Response:
+        return _error(404, "Not Found")
 
     async def on_stopping(self) -> None:
         self._poll_generation += 1
@@ -222,9 +226,6 @@ class FakeTelegram(TelegramWorld, FakeServer):
                         supports_inline_queries=False, can_connect_to_business=False, has_main_web_app=False)
         if key in ("setwebhook", "deletewebhook", "getwebhookinfo"):
             return self._webhook_call(key, args)
-        if key in ("editmessagetext", "editmessagereplymarkup") and self.count_edits and "chat_id" in args:
-            user = methods.resolve_chat(self, args["chat_id"])
-            self.charge(user.id)
         implementation = methods.METHODS.get(key)
         if implementation is None:
             raise bad_request(f"{method} is not implemented by the fake Bot API (tests/fakes/telegram_methods.py)")

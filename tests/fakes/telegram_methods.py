@@ -41,11 +41,11 @@ MAX_UPLOAD = {"document": 50 * 2**20, "photo": 10 * 2**20}
 
 
 def resolve_chat(tg: FakeTelegram, chat_id: Any) -> TgUser:
-    """The private chat's user, or the errors Telegram gives for a chat the bot cannot write to."""
-    if isinstance(chat_id, str) and chat_id.startswith("@"):
-        user = next((u for u in tg.users.values() if u.username and "@" + u.username == chat_id), None)
-    else:
-        user = tg.users.get(chat_id) if isinstance(chat_id, int) else None
+    """The private chat's user, or the errors Telegram gives for a chat the bot cannot write to.
+
+    A bot cannot reach a user by @username (only channels and groups have usable ones): "chat not found".
+    """
+    user = tg.users.get(chat_id) if isinstance(chat_id, int) else None
     if user is None:
         raise bad_request("chat not found")
     if user.deactivated:
@@ -210,6 +210,8 @@ def edit_message_text(tg: FakeTelegram, args: dict[str, Any]) -> dict[str, Any]:
     parsed = message_text(args, tg)
     check_markup(args.get("reply_markup"))
     message = _message_to_edit(tg, args)
+    if tg.count_edits:
+        tg.charge(message.chat_id)
     if "text" not in message.api:
         raise bad_request("there is no text in the message to edit")
     content = {"text": parsed.text, "entities": parsed.entities or None}
@@ -219,6 +221,8 @@ def edit_message_text(tg: FakeTelegram, args: dict[str, Any]) -> dict[str, Any]:
 def edit_message_reply_markup(tg: FakeTelegram, args: dict[str, Any]) -> dict[str, Any]:
     check_markup(args.get("reply_markup"))
     message = _message_to_edit(tg, args)
+    if tg.count_edits:
+        tg.charge(message.chat_id)
     return _apply_edit(message, {}, args.get("reply_markup"), None, None)
 
 
