@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from bot import cli_cases, cli_ledger, cli_ops
+from bot.domain.policy_loader import PolicyError
 
 app = typer.Typer(
     help="collectbot: receivables ledger, dunning, and the team's collections assistant.",
@@ -18,13 +19,17 @@ cli_cases.register(app)
 
 
 def main() -> None:
-    """The console script: every database failure ends in one line (DESIGN "Interfaces"), never a traceback."""
+    """Run the CLI: a broken policy (COLLECTBOT_POLICY_FILE, templates) or a database that cannot be
+    used ends in one line in every command that meets it (DESIGN "Interfaces": no traceback)."""
     from sqlalchemy.exc import DBAPIError
 
     from storage.engine import DatabaseUnavailable, database_name, failure_reason
 
     try:
         app()
+    except PolicyError as exc:
+        typer.echo(f"error: {' '.join(exc.located().split())}", err=True)
+        raise SystemExit(1) from None
     except DatabaseUnavailable as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
