@@ -36,9 +36,12 @@ def _of_rep(rep: str | None) -> list[ColumnElement[bool]]:
     return [] if rep is None else [C.c.sales_rep_slack_id == rep]
 
 
-def customer_ids(conn: Connection, rep: str | None) -> list[int]:
-    """Ids of the customers in scope, in ref order."""
-    return list(conn.execute(select(C.c.id).where(*_of_rep(rep)).order_by(C.c.ref)).scalars())
+def customer_ids(conn: Connection, rep: str | None, *, may_buy: bool = False) -> list[int]:
+    """Ids of the customers in scope, in ref order; `may_buy`: only those with a credit limit and no credit hold."""
+    cond = _of_rep(rep)
+    if may_buy:
+        cond += [C.c.credit_limit_cents.is_not(None), C.c.credit_hold.is_(False)]
+    return list(conn.execute(select(C.c.id).where(*cond).order_by(C.c.ref)).scalars())
 
 
 def sales_reps(conn: Connection, rep: str | None = None) -> list[str]:

@@ -39,6 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from bot.domain.ledger import ITEM_TYPES, Doc
 from bot.domain.months import Month, months_back
@@ -67,6 +68,7 @@ class Dso:
     capped: bool  # receivables exceed the window's sales: the DSO is at least `days`
 
 
+@lru_cache(maxsize=64)  # asked once per customer by a whole-ledger report, for the same few dates
 def dso_window(as_of: date, max_months: int = DSO_MONTHS) -> tuple[date, date]:
     """First and last day whose sales the countback may use (first day of the oldest month, as_of)."""
     return months_back(as_of, max_months)[-1].first_day, as_of

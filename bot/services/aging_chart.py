@@ -16,7 +16,8 @@ from decimal import Decimal
 from bot.domain.balances import BUCKETS
 
 BUCKET_COLOURS = ("#4c9a2a", "#c5d86d", "#f2c14e", "#f78154", "#b33f40")  # current .. 90+
-WIDTH_IN, DPI = 8.0, 100
+DPI = 100
+WIDTH_PX, FRAME_PX, BAR_PX = 800, 160, 60
 
 
 def chart_data(weekly: dict) -> list[tuple[str, list[Decimal]]]:
@@ -30,9 +31,8 @@ def chart_data(weekly: dict) -> list[tuple[str, list[Decimal]]]:
 
 
 def figure_size(weekly: dict) -> tuple[int, int]:
-    """The PNG's (width, height) in pixels: 800 wide, 0.6 inch per currency plus the frame."""
-    bars = max(len(chart_data(weekly)), 1)
-    return int(WIDTH_IN * DPI), int((1.6 + 0.6 * bars) * DPI)
+    """The PNG's (width, height) in pixels: 800 wide, 60 per currency plus 160 for title, axis and legend."""
+    return WIDTH_PX, FRAME_PX + BAR_PX * max(len(chart_data(weekly)), 1)
 
 
 def aging_figure(weekly: dict):  # noqa: ANN201  (a matplotlib Figure; imported lazily)

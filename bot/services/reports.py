@@ -39,9 +39,14 @@ class Scanned:
     balance: Balance
 
 
-def scan(conn: Connection, as_of: date, rep_slack_id: str | None = None) -> Iterator[Scanned]:
-    """Every customer in scope (ref order) with their ledger and balance at `as_of`, read in chunks."""
-    ids = report_reads.customer_ids(conn, rep_slack_id)
+def scan(
+    conn: Connection, as_of: date, rep_slack_id: str | None = None, *, may_buy: bool = False
+) -> Iterator[Scanned]:
+    """Every customer in scope (ref order) with their ledger and balance at `as_of`, read in chunks.
+
+    `may_buy` skips customers without a credit limit or on credit hold (never prospects).
+    """
+    ids = report_reads.customer_ids(conn, rep_slack_id, may_buy=may_buy)
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         rows, books = customers_by_id(conn, chunk), ledgers(conn, chunk)
@@ -161,7 +166,7 @@ def prospects_document(conn: Connection, as_of: date, *, rep_slack_id: str | Non
     "average_days_late"}]}, by currency, then most credit available first, then ref.
     """
     found = []
-    for s in scan(conn, as_of, rep_slack_id):
+    for s in scan(conn, as_of, rep_slack_id, may_buy=True):
         c = s.customer
         p = prospect(s.balance, currency=c.currency, credit_limit_cents=c.credit_limit_cents, credit_hold=c.credit_hold)
         if p is not None:
