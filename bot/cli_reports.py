@@ -8,6 +8,7 @@ the Slack poster (bot.services.report_post).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -16,13 +17,13 @@ from rich.table import Table
 
 from bot.cli_support import Fmt, build_app, err, fail, out, parse_day, print_json
 from bot.domain.balances import BUCKETS
-from bot.domain.months import MonthError, parse_month
+from bot.domain.months import Month, MonthError, parse_month
 from bot.services.report_post import (
     PostingUnavailable,
-    Report,
     ReportKind,
     ReportPoster,
     SlackNotConfigured,
+    build_report,
     post_report,
     slack_poster,
 )
@@ -51,39 +52,48 @@ def _poster(post: bool, settings) -> ReportPoster | None:  # noqa: ANN001
         fail(str(exc))
 
 
-def _run(
-    kind: ReportKind,
-    as_of: str | None,
-    post: bool,
-    build: Callable[..., dict],
-    render: Callable[[dict], None],
-    fmt: Fmt,
-    chart: Path | None = None,
-) -> dict:
-    the_app = build_app()
-    poster = _poster(post, the_app.settings)
-    day = parse_day(as_of, "--as-of", the_app.today())
-    with the_app.engine.connect() as conn:
-        doc = build(conn, day, the_app)
-    png = None
-    if chart is not None or (poster is not None and kind == "weekly"):
-        from bot.services.aging_chart import aging_chart_png
+@dataclass(frozen=True)
+class _Ask:
+    """What one report command was asked for."""
 
-        png = aging_chart_png(doc)
-    if chart is not None:
+    kind: ReportKind
+    as_of: str | None
+    rep: str | None
+    post: bool
+    fmt: Fmt
+    month: Month | None = None
+    top: int = 10
+    chart: Path | None = None
+
+
+def _run(ask: _Ask, render: Callable[[dict], None]) -> None:
+    the_app = build_app()
+    poster = _poster(ask.post, the_app.settings)
+    day = parse_day(ask.as_of, "--as-of", the_app.today())
+    with the_app.engine.connect() as conn:
+        report = build_report(
+            conn,
+            ask.kind,
+            day=day,
+            tz=the_app.company_tz,
+            rep_slack_id=ask.rep,
+            month=ask.month,
+            top=ask.top,
+            chart=ask.chart is not None or poster is not None,
+        )
+    if ask.chart is not None and report.chart_png is not None:
         try:
-            chart.write_bytes(png)  # type: ignore[arg-type]
+            ask.chart.write_bytes(report.chart_png)
         except OSError as exc:
-            fail(f"--chart {chart}: cannot write: {exc.strerror or exc}")
-        err.print(f"aging chart written to {chart}")
-    if fmt is Fmt.json:
-        print_json(doc)
+            fail(f"--chart {ask.chart}: cannot write: {exc.strerror or exc}")
+        err.print(f"aging chart written to {ask.chart}")
+    if ask.fmt is Fmt.json:
+        print_json(report.document)
     else:
-        render(doc)
+        render(report.document)
     if poster is not None:
-        where = post_report(Report(kind, doc, png), poster)
-        err.print(f"posted the {kind} report to Slack ({where})")
-    return doc
+        where = post_report(report, poster)
+        err.print(f"posted the {ask.kind} report to Slack ({where})")
 
 
 def _rep(value: str | None) -> str:
@@ -111,10 +121,7 @@ def digest(
     fmt: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
     """The daily digest: reminders sent, escalations, promises due and broken, open disputes, claims waiting."""
-    from bot.services.digest import digest_document
-
-    _run("digest", as_of, post, lambda conn, day, app: digest_document(conn, day, app.company_tz, rep_slack_id=rep),
-         _render_digest, fmt)
+    _run(_Ask("digest", as_of, rep, post, fmt), _render_digest)
 
 
 def _render_digest(doc: dict) -> None:
@@ -165,10 +172,7 @@ def weekly(
     fmt: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
     """The weekly aging summary: bucket totals and DSO per currency, the largest overdue customers, a chart."""
-    from bot.services.reports import weekly_document
-
-    _run("weekly", as_of, post, lambda conn, day, app: weekly_document(conn, day, rep_slack_id=rep, top=top),
-         _render_weekly, fmt, chart)
+    _run(_Ask("weekly", as_of, rep, post, fmt, top=top, chart=chart), _render_weekly)
 
 
 def _dso_text(dso: dict) -> str:
@@ -207,10 +211,7 @@ def prospects(
     fmt: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
     """Customers with nothing overdue and credit available (not on credit hold), with their payer grade."""
-    from bot.services.reports import prospects_document
-
-    _run("prospects", as_of, post, lambda conn, day, app: prospects_document(conn, day, rep_slack_id=rep),
-         _render_prospects, fmt)
+    _run(_Ask("prospects", as_of, rep, post, fmt), _render_prospects)
 
 
 def _render_prospects(doc: dict) -> None:
@@ -238,20 +239,13 @@ def scorecard(
     fmt: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
     """Invoiced (invoices and debit notes issued) against collected (payments) per sales rep for a month."""
-    from bot.domain.months import Month
-    from bot.services.reports import scorecard_document
-
     chosen = None
     if month is not None:
         try:
             chosen = parse_month(month)
         except MonthError as exc:
             fail(str(exc))
-
-    def build(conn, day, app) -> dict:  # noqa: ANN001
-        return scorecard_document(conn, chosen or Month.of(day), rep_slack_id=rep)
-
-    _run("scorecard", as_of, post, build, _render_scorecard, fmt)
+    _run(_Ask("scorecard", as_of, rep, post, fmt, month=chosen), _render_scorecard)
 
 
 def _render_scorecard(doc: dict) -> None:

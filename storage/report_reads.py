@@ -201,3 +201,10 @@ def _day(value: object) -> date:
     if isinstance(value, date):
         return value
     return datetime.fromisoformat(str(value)).date()  # SQLite gives COALESCE(...) back as text
+
+
+def is_sales_rep(conn: Connection, slack_id: str) -> bool:
+    """Whether any customer has `slack_id` as its sales rep (a blank id never is one)."""
+    if not slack_id.strip():
+        return False
+    return conn.execute(select(C.c.id).where(C.c.sales_rep_slack_id == slack_id).limit(1)).first() is not None

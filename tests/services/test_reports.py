@@ -195,3 +195,22 @@ def test_the_aging_chart_is_a_png_of_the_reports_buckets(app: App) -> None:
 def test_an_empty_ledger_still_draws_a_chart() -> None:
     weekly = {"as_of": "2026-11-23", "rep_slack_id": "U9", "currencies": []}
     assert png_size(aging_chart_png(weekly)) == (800, 220)
+
+
+def test_who_sees_what(app: App) -> None:
+    from bot.services.visibility import visibility_for
+
+    staff = frozenset({"UCREDIT", "U1"})
+    with app.engine.connect() as conn:
+        credit = visibility_for(conn, "UCREDIT", staff)
+        rep = visibility_for(conn, "U2", staff)
+        rep_and_staff = visibility_for(conn, "U1", staff)
+        stranger = visibility_for(conn, "U404", staff)
+        blank = visibility_for(conn, "", staff)  # Delta has no rep: a blank id must not match it
+        seen_by_rep = prospects_document(conn, AS_OF, rep_slack_id=rep.rep_slack_id)
+    assert (credit.credit_staff, credit.rep_slack_id, credit.sees_nothing) == (True, None, False)
+    assert (rep.credit_staff, rep.rep_slack_id) == (False, "U2") and rep.may_see("U2") and not rep.may_see("U1")
+    assert rep_and_staff.credit_staff and rep_and_staff.may_see("U2")
+    assert stranger.sees_nothing and not stranger.may_see("") and not stranger.may_see("U404")
+    assert blank.sees_nothing and not blank.may_see("")
+    assert seen_by_rep["rep_slack_id"] == "U2"
