@@ -53,7 +53,7 @@ def aging_figure(weekly: dict):  # noqa: ANN201  (a matplotlib Figure; imported 
         return fig
     labels = [cur for cur, _ in data]
     lefts = [0.0] * len(data)
-    for i, bucket in enumerate(BUCKETS):
+    for i, bucket in enumerate(BUCKETS):  # shares are exact Decimals; float only for matplotlib's drawing
         shares = [float(amounts[i] * 100 / sum(amounts)) for _, amounts in data]
         ax.barh(labels, shares, left=lefts, color=BUCKET_COLOURS[i], label=bucket, height=0.6)
         lefts = [a + b for a, b in zip(lefts, shares, strict=True)]
