@@ -1,0 +1,187 @@
+"""customer_key: each customer's folded ref, name and aliases, and the trigram index over them.
+
+The rules (what a key is, which rows a query probes, who wins) are bot.domain.names;
+this module keeps the rows and asks the database's index:
+
+* exact: `key IN (...)` through the B-tree on customer_key.key;
+* lenient: the rows whose `search` text (the key's ASCII letters and digits) holds
+  every trigram of enough of the probe's groups (`Probe.clauses`), through
+  - SQLite: an FTS5 table with the `trigram` tokenizer (contentless, rowid =
+    customer_key.id), kept here in step with customer_key;
+  - PostgreSQL: a GIN index with pg_trgm's `gin_trgm_ops` on customer_key.search,
+    which `search LIKE '%abc%'` uses.
+  Both return the same rows: those that contain the trigrams as substrings, ranked by
+  how many of the query's trigrams they hold (then shorter first, then by id).
+
+Refs are exact-only keys (search NULL): a ref typed with a typo is someone else's ref.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection
+
+from bot.domain.names import CANDIDATE_LIMIT, Probe, customer_keys
+from storage.sql import chunks
+
+FTS_TABLE = "customer_key_fts"
+PG_INDEX = "ix_customer_key_search"
+SCAN_LIMIT = 5000  # index rows ranked per probe at most (a query that is one common word)
+
+# Contentless (the text is customer_key.search), rowids only (detail=none), no lengths
+# (columnsize=0): the smallest and quickest FTS5 index for "which rows hold these trigrams".
+SQLITE_FTS_DDL = (
+    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
+    "search, content='', detail=none, columnsize=0, tokenize='trigram case_sensitive 1')"
+)
+
+
+class TrigramIndexUnavailable(RuntimeError):
+    """The database cannot hold the name index (no FTS5 trigram tokenizer, or pg_trgm not installable)."""
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def replace_keys(conn: Connection, customers: Sequence[tuple[int, str, str, str]]) -> None:
+    """Make customer_key (and its trigram index) hold exactly these customers' keys.
+
+    `customers`: (customer id, ref, name, aliases as imported, "|"-separated). Their old
+    keys go, the keys of bot.domain.names.customer_keys come; other customers' stay.
+    Runs in the caller's transaction.
+    """
+    if not customers:
+        return
+    rows = [(cid, *k) for cid, ref, name, aliases in customers for k in customer_keys(ref, name, aliases)]
+    ids = sorted({c[0] for c in customers})
+    if conn.dialect.name == "sqlite":
+        _sqlite_replace(conn, ids, rows)
+        return
+    for chunk in chunks(ids, 50_000):
+        conn.exec_driver_sql("DELETE FROM customer_key WHERE customer_id = ANY(%s)", (list(chunk),))
+    cursor = conn.connection.cursor()
+    try:
+        with cursor.copy("COPY customer_key (customer_id, key, whole, search) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
+
+
+Row = tuple[int, str, str | None, str | None]  # customer id, key, whole, search
+
+
+def _sqlite_replace(conn: Connection, ids: list[int], rows: list[Row]) -> None:
+    """Old rows out of the FTS index (a contentless table is told their text) and the table; new in."""
+    top = conn.exec_driver_sql("SELECT max(id) FROM customer_key").scalar() or 0
+    if top:
+        these = "SELECT value FROM json_each(?)"
+        arg = (json.dumps(ids),)
+        conn.exec_driver_sql(
+            f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, search) SELECT 'delete', id, search "
+            f"FROM customer_key WHERE customer_id IN ({these}) AND search IS NOT NULL",
+            arg,
+        )
+        conn.exec_driver_sql(f"DELETE FROM customer_key WHERE customer_id IN ({these})", arg)
+    _sqlite_insert(conn, rows)
+    conn.exec_driver_sql(
+        f"INSERT INTO {FTS_TABLE} (rowid, search) SELECT id, search FROM customer_key "
+        "WHERE id > ? AND search IS NOT NULL",
+        (top,),
+    )
+
+
+_PER_INSERT = 249  # rows per INSERT ... VALUES: under 999 parameters, the lowest limit SQLite has had
+
+
+def _sqlite_insert(conn: Connection, rows: list[Row]) -> None:
+    """One executemany of multi-row INSERTs (cheaper per row than one statement per row)."""
+    insert = "INSERT INTO customer_key (customer_id, key, whole, search) VALUES "
+    whole = len(rows) - len(rows) % _PER_INSERT
+    if whole:
+        flat = [tuple(v for row in rows[i : i + _PER_INSERT] for v in row) for i in range(0, whole, _PER_INSERT)]
+        conn.exec_driver_sql(insert + ", ".join(["(?, ?, ?, ?)"] * _PER_INSERT), flat)
+    if whole < len(rows):
+        conn.exec_driver_sql(insert + "(?, ?, ?, ?)", rows[whole:])
+
+
+def rebuild(conn: Connection) -> int:
+    """Every customer's keys again, from the customer rows (after a change of the folding rules).
+
+    Returns the number of customers. SQLite's FTS table is emptied and refilled.
+    """
+    customers = [tuple(r) for r in conn.exec_driver_sql("SELECT id, ref, name, aliases FROM customer ORDER BY id")]
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('delete-all')")
+    conn.exec_driver_sql("DELETE FROM customer_key")
+    for chunk in chunks(customers, 50_000):
+        replace_keys(conn, chunk)  # type: ignore[arg-type]
+    return len(customers)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+Found = tuple[int, str, str]  # customer id, key, whole (the key when the row has no whole)
+
+
+def exact(conn: Connection, keys: Sequence[str]) -> list[Found]:
+    """The rows whose key is one of `keys`, by the B-tree on key."""
+    if not keys:
+        return []
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        "SELECT customer_id, key, coalesce(whole, key) FROM customer_key "
+        f"WHERE key IN ({', '.join([mark] * len(keys))}) ORDER BY id"
+    )
+    return [tuple(row) for row in conn.exec_driver_sql(sql, tuple(keys))]
+
+
+def candidates(conn: Connection, probe: Probe, limit: int = CANDIDATE_LIMIT) -> list[Found]:
+    """The rows the probe finds, at most `limit`, best trigram overlap first.
+
+    The index gives at most SCAN_LIMIT rows for ranking (a probe that is one common
+    word finds more; which ones it gives is then the database's choice).
+    """
+    clauses = probe.clauses()
+    if not clauses:
+        return []
+    rank = probe.rank or clauses[0]
+    if conn.dialect.name == "sqlite":
+        match = " OR ".join("(" + " AND ".join(_quote(g) for g in clause) + ")" for clause in clauses)
+        score = " + ".join(["(instr(k.search, ?) > 0)"] * len(rank))
+        sql = (
+            "SELECT k.customer_id, k.key, coalesce(k.whole, k.key) FROM customer_key AS k WHERE k.id IN "
+            f"(SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? LIMIT ?) "
+            f"ORDER BY {score} DESC, length(k.search), k.id LIMIT ?"
+        )
+        params: tuple = (match, SCAN_LIMIT, *rank, limit)
+    else:
+        where = " OR ".join("(" + " AND ".join(["search LIKE %s"] * len(clause)) + ")" for clause in clauses)
+        score = " + ".join(["(strpos(search, %s) > 0)::int"] * len(rank))
+        sql = (
+            "SELECT customer_id, key, coalesce(whole, key) FROM customer_key WHERE id IN "
+            f"(SELECT id FROM customer_key WHERE {where} LIMIT %s) "
+            f"ORDER BY {score} DESC, length(search), id LIMIT %s"
+        )
+        likes = [f"%{g}%" for clause in clauses for g in clause]  # trigrams are letters and digits only
+        params = (*likes, SCAN_LIMIT, *rank, limit)
+    return [tuple(row) for row in conn.exec_driver_sql(sql, params)]
+
+
+def _quote(gram: str) -> str:
+    return '"' + gram.replace('"', '""') + '"'
+
+
+def keys_of(conn: Connection, customer_ids: Iterable[int]) -> list[Row]:
+    """(customer id, key, whole, search) rows of these customers, sorted (for checks and tests)."""
+    ids = sorted(set(customer_ids))
+    out: list[Row] = []
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    for chunk in chunks(ids):
+        marks = ", ".join([mark] * len(chunk))
+        sql = f"SELECT customer_id, key, whole, search FROM customer_key WHERE customer_id IN ({marks})"
+        out.extend(conn.exec_driver_sql(sql, tuple(chunk)))
+    return sorted(out)
