@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection
 
-from bot.domain.names import CANDIDATE_LIMIT, Probe, customer_keys
+from bot.domain.names import CANDIDATE_LIMIT, Probe, key_rows
 from storage.sql import chunks
 
 FTS_TABLE = "customer_key_fts"
@@ -48,19 +48,27 @@ class TrigramIndexUnavailable(RuntimeError):
 def replace_keys(conn: Connection, customers: Sequence[tuple[int, str, str, str]]) -> None:
     """Make customer_key (and its trigram index) hold exactly these customers' keys.
 
-    `customers`: (customer id, ref, name, aliases as imported, "|"-separated). Their old
-    keys go, the keys of bot.domain.names.customer_keys come; other customers' stay.
-    Runs in the caller's transaction.
+    `customers`: (customer id, ref, name, aliases as imported, "|"-separated). Their keys
+    become those of bot.domain.names.customer_keys; other customers' stay. Customers whose
+    keys are already those are not touched (a re-import of the same file writes nothing
+    here). Runs in the caller's transaction.
     """
     if not customers:
         return
-    rows = [(cid, *k) for cid, ref, name, aliases in customers for k in customer_keys(ref, name, aliases)]
-    ids = sorted({c[0] for c in customers})
+    customers = list({c[0]: c for c in customers}.values())  # a customer given twice: the last one
+    rows = key_rows(customers)
+    top = conn.exec_driver_sql("SELECT max(id) FROM customer_key").scalar() or 0
+    stale: list[tuple[int, str | None]] = []  # (id, search) of rows to remove
+    if top:
+        old = _rows_of(conn, sorted({c[0] for c in customers}))
+        differ = {row[0] for row in {r[1:] for r in old}.symmetric_difference(rows)}
+        stale = [(r[0], r[4]) for r in old if r[1] in differ]
+        rows = [r for r in rows if r[0] in differ] if len(differ) < len(customers) else rows
     if conn.dialect.name == "sqlite":
-        _sqlite_replace(conn, ids, rows)
+        _sqlite_replace(conn, stale, rows, top)
         return
-    for chunk in chunks(ids, 50_000):
-        conn.exec_driver_sql("DELETE FROM customer_key WHERE customer_id = ANY(%s)", (list(chunk),))
+    for chunk in chunks([i for i, _ in stale], 50_000):
+        conn.exec_driver_sql("DELETE FROM customer_key WHERE id = ANY(%s)", (list(chunk),))
     cursor = conn.connection.cursor()
     try:
         with cursor.copy("COPY customer_key (customer_id, key, whole, search) FROM STDIN") as copy:
@@ -70,22 +78,59 @@ def replace_keys(conn: Connection, customers: Sequence[tuple[int, str, str, str]
         cursor.close()
 
 
+def _rows_of(conn: Connection, ids: list[int]) -> list[tuple]:
+    """(id, customer id, key, whole, search) of these customers' rows, through the driver."""
+    cursor = conn.connection.cursor()
+    try:
+        if conn.dialect.name == "sqlite":
+            cursor.execute(
+                "SELECT id, customer_id, key, whole, search FROM customer_key "
+                "WHERE customer_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(ids),),
+            )
+            return cursor.fetchall()
+        out: list[tuple] = []
+        for chunk in chunks(ids, 50_000):
+            cursor.execute(
+                "SELECT id, customer_id, key, whole, search FROM customer_key WHERE customer_id = ANY(%s)",
+                (list(chunk),),
+            )
+            out.extend(cursor.fetchall())
+        return out
+    finally:
+        cursor.close()
+
+
 Row = tuple[int, str, str | None, str | None]  # customer id, key, whole, search
+REBUILD_MIN_ROWS = 10_000  # a load at least this big, and as big as the table, rebuilds its indexes
 
 
-def _sqlite_replace(conn: Connection, ids: list[int], rows: list[Row]) -> None:
-    """Old rows out of the FTS index (a contentless table is told their text) and the table; new in."""
-    top = conn.exec_driver_sql("SELECT max(id) FROM customer_key").scalar() or 0
-    if top:
-        these = "SELECT value FROM json_each(?)"
-        arg = (json.dumps(ids),)
+def _sqlite_replace(conn: Connection, stale: list[tuple[int, str | None]], rows: list[Row], top: int) -> None:
+    """Stale rows out of the FTS index (a contentless table is told their text) and the table; new in.
+
+    A load that at least doubles the table drops its B-tree indexes and builds them
+    again after (one sort each instead of a B-tree insert per row), as ledger_writes does.
+    """
+    if stale:
+        indexed = [(i, s) for i, s in stale if s is not None]
+        if indexed:
+            conn.exec_driver_sql(
+                f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, search) VALUES ('delete', ?, ?)", indexed
+            )
         conn.exec_driver_sql(
-            f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, search) SELECT 'delete', id, search "
-            f"FROM customer_key WHERE customer_id IN ({these}) AND search IS NOT NULL",
-            arg,
+            "DELETE FROM customer_key WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps([i for i, _ in stale]),),
         )
-        conn.exec_driver_sql(f"DELETE FROM customer_key WHERE customer_id IN ({these})", arg)
+    rebuild: list = []
+    if len(rows) >= REBUILD_MIN_ROWS and len(rows) >= top:
+        rebuild = conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customer_key' AND sql IS NOT NULL"
+        ).all()
+        for name, _ in rebuild:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
     _sqlite_insert(conn, rows)
+    for _, create in rebuild:
+        conn.exec_driver_sql(create)
     conn.exec_driver_sql(
         f"INSERT INTO {FTS_TABLE} (rowid, search) SELECT id, search FROM customer_key "
         "WHERE id > ? AND search IS NOT NULL",

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import NamedTuple
 
 from anyascii import anyascii
 from rapidfuzz import fuzz
@@ -154,18 +153,35 @@ def _strip_legal_form(words: list[str]) -> list[str]:
     return words[:end]
 
 
-def _forms(text: str) -> tuple[str, str]:
-    """(folded without trailing legal forms, folded whole)."""
-    if text.isascii():
-        words = text.encode().translate(_ASCII_BYTES).decode().split()
-    else:
-        words = text.translate(_FOLD).split()
+def _split_form(folded: str) -> tuple[str, str]:
+    """(without trailing legal forms, whole) of folded text whose words may be spaced unevenly."""
+    words = folded.split()
     whole = " ".join(words)
     if len(words) > 1 and words[-1] in _ENDINGS:
         kept = _strip_legal_form(words)
         if len(kept) < len(words):
             return " ".join(kept), whole
     return whole, whole
+
+
+def _forms(text: str) -> tuple[str, str]:
+    """(folded without trailing legal forms, folded whole)."""
+    if text.isascii():
+        return _split_form(text.encode().translate(_ASCII_BYTES).decode())
+    return _split_form(text.translate(_FOLD))
+
+
+# Bulk folding: ASCII folded, newlines and UTF-8 bytes of other characters kept as they are.
+_BULK_BYTES = bytes(10 if c == 10 else c if c >= 128 else _ASCII_BYTES[c] for c in range(256))
+
+
+def _forms_many(texts: Sequence[str]) -> list[tuple[str, str]]:
+    """`_forms` of each text; one bytes.translate for the ASCII of them all (an import folds ~400,000)."""
+    buf = "\n".join(texts)
+    lines = buf.encode().translate(_BULK_BYTES).decode().split("\n")
+    if len(lines) != len(texts):  # a text with a line break of its own
+        return [_forms(t) for t in texts]
+    return [_split_form(line if line.isascii() else line.translate(_FOLD)) for line in lines]
 
 
 def fold(text: str, *, legal_form: bool = True) -> str:
@@ -191,34 +207,60 @@ def numbers(key: str) -> frozenset[str]:
     return frozenset(n.lstrip("0") or "0" for n in _NUMBER.findall(key))
 
 
-class Key(NamedTuple):
-    """One customer_key row: how one ref, name or alias is found."""
-
-    key: str  # exact: a name or alias without its legal form; a ref's letters and digits, no spaces
-    whole: str | None  # the whole folded name when that differs from `key` (the legal form kept)
-    search: str | None  # ASCII letters and digits of the whole name, for the trigram index; None for a ref
+# A customer_key row: (key, whole, search), how one ref, name or alias is found.
+#   key: exact; a name or alias without its legal form, a ref's letters and digits without spaces;
+#   whole: the whole folded name when that differs from `key` (the legal form kept), else None;
+#   search: the whole name's ASCII letters and digits, for the trigram index; None for a ref.
+Key = tuple[str, str | None, str | None]
 
 
 def ref_key(ref: str) -> str:
     """A ref's key: folded, without separators ("CUST-0042" and "cust 0042" are "cust0042")."""
-    return "".join(_forms(ref)[1].split())
+    return _forms(ref)[1].replace(" ", "")
 
 
 def customer_keys(ref: str, name: str, aliases: str) -> list[Key]:
-    """The keys of a customer's ref, name and each alias ("|"-separated), distinct.
+    """The keys (key, whole, search) of a customer's ref, name and each alias ("|"-separated), distinct.
 
     Names and aliases are found exactly by `key` or `whole`, leniently through `search`;
     the ref only exactly.
     """
-    out: dict[tuple[str, str], Key] = {}
-    for text in [name, *aliases.split("|")] if aliases else [name]:
-        key, whole = _forms(text)
-        if key and (key, whole) not in out:
-            out[key, whole] = Key(key, None if whole == key else whole, search_text(whole))
-    compact = ref_key(ref)
-    if compact and not any(k.key == compact and k.whole is None for k in out.values()):
-        out[compact, compact] = Key(compact, None, None)
-    return list(out.values())
+    return [row[1:] for row in key_rows([(0, ref, name, aliases)])]
+
+
+def key_rows(customers: Sequence[tuple[int, str, str, str]]) -> list[tuple[int, str, str | None, str | None]]:
+    """(customer id, key, whole, search) for each (customer id, ref, name, aliases): `customer_keys`
+    of them all, folded in bulk (an import of 200,000 customers folds ~400,000 texts)."""
+    texts: list[str] = []
+    for _, ref, name, aliases in customers:
+        texts.append(ref)
+        texts.append(name)
+        if aliases:
+            texts.extend(aliases.split("|"))
+    forms = _forms_many(texts)
+    rows: list[tuple[int, str, str | None, str | None]] = []
+    add = rows.append
+    i = 0
+    for cid, _, _, aliases in customers:
+        compact = forms[i][1].replace(" ", "")
+        key, whole = forms[i + 1]
+        if not aliases:
+            i += 2
+            if key:
+                add((cid, key, None if whole == key else whole, whole if whole.isascii() else search_text(whole)))
+            if compact and (compact != key or whole != key):
+                add((cid, compact, None, None))
+            continue
+        n = aliases.count("|") + 3  # ref, name, aliases
+        seen: set[tuple[str, str]] = set()
+        for key, whole in forms[i + 1 : i + n]:
+            if key and (key, whole) not in seen:
+                seen.add((key, whole))
+                add((cid, key, None if whole == key else whole, search_text(whole)))
+        if compact and (compact, compact) not in seen:
+            add((cid, compact, None, None))
+        i += n
+    return rows
 
 
 @dataclass(frozen=True)
@@ -370,7 +412,7 @@ def decide(query: str, found: Iterable[tuple[int, str, str]]) -> Resolution:
     for cid, key, name in found:
         whole = max(fuzz.ratio(q.key, key), fuzz.token_sort_ratio(q.key, key))
         fragment = _fragment(q.key, key)
-        if name != key or q.whole != q.key:
+        if name != key and q.whole == q.key:  # "acme corpp" for "ACME Corp": a typo in the legal form
             whole = max(whole, fuzz.ratio(q.whole, name))
             fragment = max(fragment, _fragment(q.whole, name))
         score = max(whole, fragment)
