@@ -38,6 +38,14 @@ SQLITE_FTS_DDL = (
 )
 
 
+def in_model(name: str | None, type_: str, parent_names: object = None) -> bool:
+    """Alembic's include_name: False for the trigram index, which migration 0003 makes outside
+    the SQLModel tables (the FTS5 table and its shadow tables, the GIN index)."""
+    if type_ == "table":
+        return not (name or "").startswith(FTS_TABLE)
+    return name != PG_INDEX
+
+
 class TrigramIndexUnavailable(RuntimeError):
     """The database cannot hold the name index (no FTS5 trigram tokenizer, or pg_trgm not installable)."""
 

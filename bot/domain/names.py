@@ -322,10 +322,14 @@ def probe(query: str, *, wide: bool = False) -> Probe:
     """The index probe for a query: every row within one typo of it, and few others.
 
     One edit (a letter changed, missing, extra) breaks at most one of the query's
-    non-overlapping trigrams (two for a swap of neighbours), so split in three groups a
-    row within one edit keeps two groups whole. A query with fewer than three of them
-    asks for all but three of its overlapping trigrams (one edit breaks at most three).
-    `wide`: any one of them, for names with more typos and for suggestions.
+    non-overlapping ("spaced") trigrams, two for a swap of neighbours. With three spaced
+    trigrams or more, split in three groups, a row within one edit keeps two groups
+    whole; `wide` asks for any one spaced trigram (a swap, more typos, suggestions). A
+    shorter query asks for all but three of its overlapping trigrams (one edit breaks at
+    most three), `wide` for any one of them (a swap breaks four). So a row one edit away
+    is always found when the query has five trigrams or more; a shorter one is found
+    when a trigram survives the typo, and a query with none (no word of three letters)
+    finds nothing here.
     """
     search = search_text(fold(query, legal_form=False))
     grams = _grams(search)
@@ -336,14 +340,14 @@ def probe(query: str, *, wide: bool = False) -> Probe:
     spaced = list(dict.fromkeys(spaced))
     if not grams:
         return Probe((), 0, rank)
-    if wide:
-        return Probe(tuple((g,) for g in (spaced or grams)), 1, rank)
     if len(spaced) >= 3:
+        if wide:
+            return Probe(tuple((g,) for g in spaced), 1, rank)
         third = len(spaced) / 3
         groups = tuple(tuple(spaced[round(i * third) : round((i + 1) * third)]) for i in range(3))
         return Probe(groups, 2, rank)
     single = tuple((g,) for g in grams[:8])
-    return Probe(single, max(1, len(single) - 3), rank)
+    return Probe(single, 1 if wide else max(1, len(single) - 3), rank)
 
 
 # --- deciding -----------------------------------------------------------------------------------
@@ -393,6 +397,8 @@ def decide(query: str, found: Iterable[tuple[int, str, str]]) -> Resolution:
        the tie is ambiguous.
     3. Nothing at FUZZY_ACCEPT: unknown, with up to MAX_SUGGESTIONS from SUGGEST_FLOOR up
        (numbers ignored there: "did you mean Cadiz 6?" helps).
+    A query without a word of three letters or digits has exact matches only (it has no
+    trigram for the index to find anything by).
     Equal scores are listed by customer id.
     """
     q = Query.of(query)
@@ -405,6 +411,8 @@ def decide(query: str, found: Iterable[tuple[int, str, str]]) -> Resolution:
         return Resolution(match=exact[0], exact=True)
     if exact:
         return Resolution(candidates=tuple(exact), exact=True)
+    if not _grams(search_text(q.whole)):  # no word of three letters: too little to guess from
+        return Resolution()
     wanted = numbers(q.key)
     best: dict[int, float] = {}
     whole_best: dict[int, float] = {}
