@@ -18,4 +18,10 @@ cli_cases.register(app)
 
 
 def main() -> None:
-    app()
+    from storage.customer_keys import TrigramIndexUnavailable
+
+    try:
+        app()
+    except TrigramIndexUnavailable as exc:  # raised by the migration that builds the name index
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
