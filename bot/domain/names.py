@@ -26,6 +26,7 @@ from itertools import combinations
 
 from anyascii import anyascii
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Indel
 
 FUZZY_ACCEPT = 85.0  # a lone candidate at or above this is taken as meant
 TIE_MARGIN = 4.0  # candidates this close to the best are a tie
@@ -367,16 +368,22 @@ class Resolution:
     exact: bool = False
 
 
-def _fragment(query: str, key: str) -> float:
-    """How well `query` matches whole words of a longer `key` ("cadiz 6" in "comercial cadiz 6")."""
-    if len(key) <= len(query):
-        return 0.0
+def _span(query: str, key: str) -> str:
+    """The whole words of a longer `key` that `query` lines up with best ("cadiz 6" in "comercial cadiz 6")."""
     found = fuzz.partial_ratio_alignment(query, key)
     if found is None:
-        return 0.0
+        return key
     start = key.rfind(" ", 0, found.dest_start) + 1
     end = key.find(" ", max(found.dest_end - 1, found.dest_start))
-    return fuzz.ratio(query, key[start : end if end >= 0 else len(key)]) * FRAGMENT_WEIGHT
+    return key[start : end if end >= 0 else len(key)]
+
+
+def _fragment(query: str, key: str) -> tuple[float, str]:
+    """(how well `query` matches whole words of a longer `key`, x FRAGMENT_WEIGHT; those words)."""
+    if len(key) <= len(query):
+        return 0.0, key
+    span = _span(query, key)
+    return fuzz.ratio(query, span) * FRAGMENT_WEIGHT, span
 
 
 def decide(query: str, found: Iterable[tuple[int, str, str]]) -> Resolution:
@@ -392,9 +399,11 @@ def decide(query: str, found: Iterable[tuple[int, str, str]]) -> Resolution:
        a longer key, the query's similarity to the whole words it matches (x
        FRAGMENT_WEIGHT). A row whose numbers differ from the query's (when the query has
        any) is no match: "cadiz 600" never answers for "cadiz 6". The best customer at
-       FUZZY_ACCEPT or above is the lenient match unless another is within TIE_MARGIN:
-       then the one closer as a whole by CLOSER_MARGIN (and at CLOSE_ENOUGH) wins, else
-       the tie is ambiguous.
+       FUZZY_ACCEPT or above is the lenient match unless another is within TIE_MARGIN.
+       Such a tie goes to the one fewest edits away (Indel distance to the key, or to the
+       words of it the query matched), then to the one with the legal form the query
+       gives; then to the one closer as a whole by CLOSER_MARGIN (and at CLOSE_ENOUGH);
+       else it is ambiguous.
     3. Nothing at FUZZY_ACCEPT: unknown, with up to MAX_SUGGESTIONS from SUGGEST_FLOOR up
        (numbers ignored there: "did you mean Cadiz 6?" helps).
     A query without a word of three letters or digits has exact matches only (it has no
@@ -417,18 +426,26 @@ def decide(query: str, found: Iterable[tuple[int, str, str]]) -> Resolution:
     best: dict[int, float] = {}
     whole_best: dict[int, float] = {}
     near: dict[int, float] = {}
+    fewest: dict[int, tuple[int, int]] = {}
+    suffix = q.whole[len(q.key) :].strip()  # the legal form the query gives, if any
     for cid, key, name in found:
         whole = max(fuzz.ratio(q.key, key), fuzz.token_sort_ratio(q.key, key))
-        fragment = _fragment(q.key, key)
-        if name != key and q.whole == q.key:  # "acme corpp" for "ACME Corp": a typo in the legal form
+        fragment, span = _fragment(q.key, key)
+        if name != key and not suffix:  # "acme corpp" for "ACME Corp": a typo in the legal form
             whole = max(whole, fuzz.ratio(q.whole, name))
-            fragment = max(fragment, _fragment(q.whole, name))
+            fragment = max(fragment, _fragment(q.whole, name)[0])
         score = max(whole, fragment)
         near[cid] = max(near.get(cid, 0.0), score)
         if wanted and numbers(key) != wanted:
             continue
         best[cid] = max(best.get(cid, 0.0), score)
         whole_best[cid] = max(whole_best.get(cid, 0.0), whole)
+        # Edits from the query (to the words it matched), then whether the legal form it gives is this one's.
+        edits = (
+            Indel.distance(q.key, span if fragment > whole else key),
+            int(bool(suffix) and name[len(key) :].strip() != suffix),
+        )
+        fewest[cid] = min(fewest.get(cid, edits), edits)
     ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
     if not ranked or ranked[0][1] < FUZZY_ACCEPT:
         close = sorted(((s, cid) for cid, s in near.items() if s >= SUGGEST_FLOOR), key=lambda t: (-t[0], t[1]))
@@ -437,6 +454,10 @@ def decide(query: str, found: Iterable[tuple[int, str, str]]) -> Resolution:
     tied = [cid for cid, score in ranked if score >= max(top - TIE_MARGIN, FUZZY_ACCEPT)]
     if len(tied) == 1:
         return Resolution(match=tied[0])
+    least = min(fewest[cid] for cid in tied)
+    closest = [cid for cid in tied if fewest[cid] == least]
+    if len(closest) == 1:  # one typo against two: the nearer one is meant
+        return Resolution(match=closest[0])
     by_whole = sorted(tied, key=lambda cid: (-whole_best[cid], cid))
     first, second = whole_best[by_whole[0]], whole_best[by_whole[1]]
     if first >= CLOSE_ENOUGH and first - second >= CLOSER_MARGIN:

@@ -254,7 +254,7 @@ def test_exact_ref_name_or_alias_wins(query: str, ref: str) -> None:
 
 
 def test_the_exact_faults_of_issue_11() -> None:
-    """"comercial cadiz 6" was called ambiguous; "... 600 S.L.U." answered for Cádiz 6."""
+    """Issue 11: "comercial cadiz 6" was called ambiguous; "... 600 S.L.U." answered for Cádiz 6."""
     assert resolve("comercial cadiz 6") == Resolution(match=ID["CADIZ6"], exact=True)
     res = resolve("Comercial Cadiz 600 S.L.U.")
     assert res.match is None and res.candidates == ()
@@ -326,6 +326,27 @@ def test_a_fragment_must_be_whole_words() -> None:
     rows = rows_of([("B1", "Banana Republic", "")])
     assert resolve("ana", rows).match is None  # inside a word: not "Banana"
     assert resolve("banana", rows).match == 1
+
+
+# --- ties -----------------------------------------------------------------------------------------
+
+
+def test_a_close_tie_goes_to_the_name_fewer_edits_away() -> None:
+    rows = rows_of([("P1", "Beacon Aço Pacific LLC", ""), ("P2", "Beacon Aço Pacífico LLC", "")])
+    assert resolve("Beacon Aco Pacqfic LLC", rows) == Resolution(match=1)  # one edit against two
+    assert resolve("Beacon Aco Pacifco", rows) == Resolution(match=2)
+
+
+def test_a_tie_goes_to_the_legal_form_the_query_gives() -> None:
+    rows = rows_of([("L1", "Lagoa Alimentos Holdings LLC", ""), ("L2", "Lagoa Alimentos Holdings S.A.", "")])
+    assert resolve("Lagoa Alimentoz Holdings S.A.", rows) == Resolution(match=2)
+    assert resolve("Lagoa Alimentoz Holdings", rows).candidates == (1, 2)  # no form given: a tie
+    assert resolve("lagoa alimentos holdings", rows) == Resolution(candidates=(1, 2), exact=True)
+
+
+def test_names_as_far_from_the_query_stay_tied() -> None:
+    rows = rows_of([("O1", "Orion Pescados Patagonia S.L.", ""), ("R1", "Río Pescados Patagonia S.L.", "")])
+    assert resolve("Oriok Pescados Patagonia", rows).candidates == (1, 2)
 
 
 # --- ambiguity and unknowns ----------------------------------------------------------------------
