@@ -177,10 +177,10 @@ def rebuild(conn: Connection) -> int:
 # --- reading -------------------------------------------------------------------------------------
 
 
-Found = tuple[int, str, str]  # customer id, key, whole (the key when the row has no whole)
+Candidate = tuple[int, str, str]  # customer id, key, whole (the key when the row has no whole)
 
 
-def exact(conn: Connection, keys: Sequence[str]) -> list[Found]:
+def exact(conn: Connection, keys: Sequence[str]) -> list[Candidate]:
     """The rows whose key is one of `keys`, by the B-tree on key."""
     if not keys:
         return []
@@ -192,7 +192,7 @@ def exact(conn: Connection, keys: Sequence[str]) -> list[Found]:
     return [tuple(row) for row in conn.exec_driver_sql(sql, tuple(keys))]
 
 
-def candidates(conn: Connection, probe: Probe, limit: int = CANDIDATE_LIMIT) -> list[Found]:
+def candidates(conn: Connection, probe: Probe, limit: int = CANDIDATE_LIMIT) -> list[Candidate]:
     """The rows the probe finds, at most `limit`, best trigram overlap first.
 
     The index gives at most SCAN_LIMIT rows for ranking (a probe that is one common
