@@ -29,6 +29,7 @@ from storage.sql import chunks
 FTS_TABLE = "customer_key_fts"
 PG_INDEX = "ix_customer_key_search"
 SCAN_LIMIT = 5000  # index rows ranked per probe at most (a query that is one common word)
+PG_MERGE_MIN_ROWS = 1000  # keys written at once from which the GIN pending list is merged
 
 # Contentless (the text is customer_key.search), rowids only (detail=none), no lengths
 # (columnsize=0): the smallest and quickest FTS5 index for "which rows hold these trigrams".
@@ -84,6 +85,11 @@ def replace_keys(conn: Connection, customers: Sequence[tuple[int, str, str, str]
                 copy.write_row(row)
     finally:
         cursor.close()
+    if len(rows) >= PG_MERGE_MIN_ROWS:
+        # New GIN entries wait in the index's pending list, which every search then reads
+        # through (a 200,000-customer import left 500 pages: 3x slower lookups) until
+        # autovacuum merges it. Merge it now, in bulk.
+        conn.exec_driver_sql("SELECT gin_clean_pending_list(%s::regclass)", (PG_INDEX,))
 
 
 def _rows_of(conn: Connection, ids: list[int]) -> list[tuple]:

@@ -332,7 +332,7 @@ def probe(query: str, *, wide: bool = False) -> Probe:
     when a trigram survives the typo, and a query with none (no word of three letters)
     finds nothing here.
     """
-    search = search_text(fold(query, legal_form=False))
+    search = search_text(fold(query))  # without its legal form: "corp", "ltda" are in every other name
     grams = _grams(search)
     rank = tuple(grams[:RANK_GRAMS])
     spaced: list[str] = []
