@@ -4,7 +4,7 @@ The rules (what a key is, which rows a query probes, who wins) are bot.domain.na
 this module keeps the rows and asks the database's index:
 
 * exact: `key IN (...)` through the B-tree on customer_key.key;
-* lenient: the rows whose `search` text (the key's ASCII letters and digits) holds
+* lenient: the rows whose `search` text (the whole name's ASCII letters and digits) holds
   every trigram of enough of the probe's groups (`Probe.clauses`), through
   - SQLite: an FTS5 table with the `trigram` tokenizer (contentless, rowid =
     customer_key.id), kept here in step with customer_key;
