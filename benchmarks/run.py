@@ -5,8 +5,10 @@
 1. import   customers/documents/payments CSVs through bot.importer.import_file into a
             fresh SQLite file, as `collectbot import` does; rows/s per file, and the
             documents rows through a bare sqlite3 executemany into the same table DDL.
-2. balance  p50/p95 of balance_document for 500 random customers, and of resolve()
-            for 300 queries (exact names, exact refs/aliases, one-letter typos).
+2. balance  p50/p95 of balance_document for 500 random customers, and of name resolution
+            (bot.services.customers.find) for 300 queries (exact names, exact refs/aliases,
+            one-letter typos) in one warm process, and for 60 of them each as the first
+            query of a fresh process (what `collectbot balance NAME` does).
 3. sweep    `sweep --dry-run` at several ledger sizes after priming the database the
             way production would be (see README.md), with the number of due reminders.
 
@@ -236,16 +238,9 @@ def bench_bare(main_db: Path, ledger_dir: Path, bare_db: Path) -> dict:
 def bench_balance(app, ledger_dir: Path, seed: int) -> dict:  # noqa: ANN001
     from sqlalchemy import select
 
-    from bot.domain.names import NameIndex, fold
+    from bot.domain.names import fold
     from bot.services.balances import balance_document
-    from bot.services.customers import (
-        CustomerAmbiguous,
-        CustomerNotFound,
-        customers_by_id,
-        forget_name_index,
-        name_index,
-        resolve,
-    )
+    from bot.services.customers import CustomerAmbiguous, CustomerNotFound, customers_by_id, find
     from storage.tables import Customer, CustomerKey
 
     rng = random.Random(seed)
@@ -288,97 +283,68 @@ def bench_balance(app, ledger_dir: Path, seed: int) -> dict:  # noqa: ANN001
             for _ in range(100):
                 pos = rng.choice([i for i, ch in enumerate(name) if ch.isalpha()])
                 typo = name[:pos] + rng.choice(letters.replace(name[pos].lower(), "")) + name[pos + 1:]
-                if fold(typo) not in keys:
+                if fold(typo) not in keys and fold(typo, legal_form=False) not in keys:
                     break
             queries.append(("typo", typo, r["customer_ref"]))
         rng.shuffle(queries)
 
-        def resolve_all(cold: bool) -> tuple[dict[str, list[float]], dict[str, dict[str, int]], int]:
-            """Every query, timed; cold: the kept index dropped before each (as in a new process).
-
-            Also counts the fuzzy queries that the near keys did not settle, which then
-            scored every key (NameIndex.resolve; counted by wrapping it for the run).
-            """
+        def resolve_all() -> tuple[dict[str, list[float]], dict[str, dict[str, int]]]:
+            """Every query through bot.services.customers.find (the one path), timed."""
             per_kind: dict[str, list[float]] = {}
             outcomes: dict[str, dict[str, int]] = {}
-            every_key = NameIndex.resolve
-            fallbacks = [0]
+            for kind, text, ref in queries:
+                t = time.perf_counter()
+                try:
+                    got = find(conn, text)
+                    outcome = ("right" if got.customer.ref == ref else "wrong") + ("" if got.exact else " (lenient)")
+                except CustomerAmbiguous:
+                    outcome = "ambiguous"
+                except CustomerNotFound:
+                    outcome = "not found"
+                per_kind.setdefault(kind, []).append(time.perf_counter() - t)
+                o = outcomes.setdefault(kind, {})
+                o[outcome] = o.get(outcome, 0) + 1
+            return per_kind, outcomes
 
-            def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-                fallbacks[0] += 1
-                return every_key(*args, **kwargs)
-
-            NameIndex.resolve = counted
-            try:
-                for kind, text, ref in queries:
-                    if cold:
-                        forget_name_index(app.engine)
-                    t = time.perf_counter()
-                    try:
-                        found = resolve(conn, text)
-                        outcome = "right" if found.ref == ref else "wrong"
-                    except CustomerAmbiguous:
-                        outcome = "ambiguous"
-                    except CustomerNotFound:
-                        outcome = "not found"
-                    per_kind.setdefault(kind, []).append(time.perf_counter() - t)
-                    o = outcomes.setdefault(kind, {})
-                    o[outcome] = o.get(outcome, 0) + 1
-            finally:
-                NameIndex.resolve = every_key
-            return per_kind, outcomes, fallbacks[0]
-
-        # Warm: a long-running process (the Slack/Telegram bot) that has resolved names
-        # before: connection and statement caches warm, every key loaded and kept, and
-        # sorted both ways for the in-memory near keys (done by its first fuzzy query).
-        t = time.perf_counter()
-        kept = name_index(conn)
-        load_s = time.perf_counter() - t
-        t = time.perf_counter()
-        kept.prepare_near()
-        sort_s = time.perf_counter() - t
-        say(f"  kept index, once per process (and after customers change): keys loaded in {load_s:.2f} s, "
-            f"sorted both ways by the first in-memory fuzzy query in {sort_s:.2f} s")
+        # Warm: a long-running process (the Slack/Telegram bot): connection, statement and
+        # page caches warm. Nothing is kept in the process: every query asks the indexes.
         for _, text, _ in [q for q in queries if q[0] != "typo"][:5] + [q for q in queries if q[0] == "typo"][:5]:
             try:
-                resolve(conn, text)
+                find(conn, text)
             except LookupError:
                 pass
-        warm, outcomes, warm_fallbacks = resolve_all(cold=False)
-        # Cold, in process: the same queries, each as the first fuzzy query of a process
-        # (no kept index: the database's key index, else loading every key), same connection.
-        cold, cold_outcomes, cold_fallbacks = resolve_all(cold=True)
-        forget_name_index(app.engine)
+        warm, outcomes = resolve_all()
 
     # Cold, fresh process: `collectbot balance NAME` as run from a shell, timed inside a new
-    # interpreter around its first resolve() (engine and schema check before the clock starts;
+    # interpreter around its first find() (engine and schema check before the clock starts;
     # interpreter start-up and imports not counted).
     child = (
         "import json, sys, time\n"
         "from storage.engine import make_engine\n"
         "from storage.migrate import ensure_schema\n"
-        "from bot.services.customers import CustomerAmbiguous, CustomerNotFound, kept_name_index, resolve\n"
+        "from bot.services.customers import CustomerAmbiguous, CustomerNotFound, find\n"
         "engine = make_engine(sys.argv[1]); ensure_schema(engine)\n"
         "with engine.connect() as conn:\n"
         "    t = time.perf_counter()\n"
         "    try:\n"
-        "        out = resolve(conn, sys.argv[2]).ref\n"
+        "        out = find(conn, sys.argv[2]).customer.ref\n"
         "    except CustomerAmbiguous:\n"
         "        out = 'ambiguous'\n"
         "    except CustomerNotFound:\n"
         "        out = 'not found'\n"
         "    secs = time.perf_counter() - t\n"
-        "print(json.dumps({'seconds': secs, 'out': out, 'fallback': kept_name_index(engine) is not None}))\n"
+        "print(json.dumps({'seconds': secs, 'out': out}))\n"
     )
     fresh: dict[str, list[float]] = {}
-    fresh_fallbacks = 0
-    sample = [q for q in queries if q[0] == "typo"][:20] + [q for q in queries if q[0] != "typo"][:10]
-    for kind, text, _ in sample:
+    fresh_right = {"fuzzy": 0, "exact": 0}
+    sample = [q for q in queries if q[0] == "typo"][:40] + [q for q in queries if q[0] != "typo"][:20]
+    for kind, text, ref in sample:
         proc = subprocess.run([sys.executable, "-c", child, app.settings.database_url, text],
                               capture_output=True, text=True, cwd=HERE.parent, check=True)
         got = json.loads(proc.stdout)
-        fresh.setdefault("fuzzy" if kind == "typo" else "exact", []).append(got["seconds"])
-        fresh_fallbacks += got["fallback"]
+        label = "fuzzy" if kind == "typo" else "exact"
+        fresh.setdefault(label, []).append(got["seconds"])
+        fresh_right[label] += got["out"] == ref
 
     def stats(times: list[float]) -> dict:
         return {"n": len(times), "p50": pct(times, 50), "p95": pct(times, 95), "max": max(times)}
@@ -389,27 +355,19 @@ def bench_balance(app, ledger_dir: Path, seed: int) -> dict:  # noqa: ANN001
         return {"all": stats(every), "exact": stats(exact), "fuzzy": stats(per_kind["typo"]),
                 "by_kind": {k: stats(v) for k, v in per_kind.items()}}
 
-    # The table's resolve rows are the warm numbers, as before; cold ones are beside them.
     result["resolve"] = {
-        **summary(warm), "outcomes": outcomes, "keys": len(keys), "fuzzy_fallbacks": warm_fallbacks,
-        "kept_index_load_s": load_s, "kept_index_sort_s": sort_s,
-        "cold": {**summary(cold), "outcomes": cold_outcomes, "fuzzy_fallbacks": cold_fallbacks},
-        "cold_fresh_process": {**{k: stats(v) for k, v in fresh.items()}, "fuzzy_fallbacks": fresh_fallbacks},
+        **summary(warm), "outcomes": outcomes, "keys": len(keys),
+        "cold_fresh_process": {**{k: stats(v) for k, v in fresh.items()}, "right": fresh_right},
     }
-
-    def line(label: str, s: dict, fallbacks: int) -> None:
-        say(f"  resolve, {label}: exact p50 {ms(s['exact']['p50'])} p95 {ms(s['exact']['p95'])}; "
-            f"fuzzy p50 {ms(s['fuzzy']['p50'])} p95 {ms(s['fuzzy']['p95'])} (max {ms(s['fuzzy']['max'])}); "
-            f"all p95 {ms(s['all']['p95'])}; {fallbacks}/{s['fuzzy']['n']} fuzzy fell back to every key")
-
-    line("WARM (long-running process: index kept, connection warm)", result["resolve"], warm_fallbacks)
-    line("COLD in-process (first fuzzy query of a process: no kept index; connection warm)",
-         result["resolve"]["cold"], cold_fallbacks)
-    fp = result["resolve"]["cold_fresh_process"]
+    s_ = result["resolve"]
+    say(f"  resolve, WARM (same process and connection): exact p50 {ms(s_['exact']['p50'])} "
+        f"p95 {ms(s_['exact']['p95'])}; typo p50 {ms(s_['fuzzy']['p50'])} p95 {ms(s_['fuzzy']['p95'])} "
+        f"(max {ms(s_['fuzzy']['max'])})")
+    fp = s_["cold_fresh_process"]
     say(f"  resolve, COLD fresh process (first query of a new interpreter, {len(sample)} processes): "
-        f"exact p50 {ms(fp['exact']['p50'])} p95 {ms(fp['exact']['p95'])}; fuzzy p50 {ms(fp['fuzzy']['p50'])} "
-        f"p95 {ms(fp['fuzzy']['p95'])} (max {ms(fp['fuzzy']['max'])}); {fresh_fallbacks} fell back to every key")
-    say(f"  resolve outcomes: warm {outcomes}; cold {cold_outcomes}")
+        f"exact p50 {ms(fp['exact']['p50'])} p95 {ms(fp['exact']['p95'])}; typo p50 {ms(fp['fuzzy']['p50'])} "
+        f"p95 {ms(fp['fuzzy']['p95'])} (max {ms(fp['fuzzy']['max'])}); right: {fresh_right}")
+    say(f"  resolve outcomes: {outcomes}")
     return result
 
 
@@ -719,9 +677,16 @@ def report(results: dict) -> str:
         row(f"resolve, exact path together ({r['exact']['n']}) p50 / p95",
             f"{ms(r['exact']['p50'])} / {ms(r['exact']['p95'])}", "p95 < 30 ms",
             r["exact"]["p95"] < 0.030)
-        row(f"resolve, one-letter typo → fuzzy path ({r['fuzzy']['n']}) p50 / p95",
+        row(f"resolve, one-letter typo → trigram index ({r['fuzzy']['n']}) p50 / p95",
             f"{ms(r['fuzzy']['p50'])} / {ms(r['fuzzy']['p95'])} (max {ms(r['fuzzy']['max'])})",
             "p95 < 30 ms", r["fuzzy"]["p95"] < 0.030)
+        fp = r.get("cold_fresh_process")
+        if fp:
+            for label, what in (("fuzzy", "one-letter typo"), ("exact", "exact name, ref or alias")):
+                k = fp[label]
+                row(f"resolve in a fresh process (`collectbot balance NAME`), {what} ({k['n']}) p50 / p95",
+                    f"{ms(k['p50'])} / {ms(k['p95'])} (max {ms(k['max'])}; {fp['right'][label]} right)",
+                    "p95 < 30 ms", k["p95"] < 0.030)
         outs = "; ".join(f"{k}: " + ", ".join(f"{n} {o}" for o, n in sorted(v.items()))
                          for k, v in sorted(r["outcomes"].items()))
         row("resolve outcomes", outs)

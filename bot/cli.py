@@ -24,10 +24,14 @@ def main() -> None:
     used ends in one line in every command that meets it (DESIGN "Interfaces": no traceback)."""
     from sqlalchemy.exc import DBAPIError
 
+    from storage.customer_keys import TrigramIndexUnavailable
     from storage.engine import DatabaseUnavailable, database_name, failure_reason
 
     try:
         app()
+    except TrigramIndexUnavailable as exc:  # raised by the migration that builds the name index
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
     except PolicyError as exc:
         typer.echo(f"error: {' '.join(exc.located().split())}", err=True)
         raise SystemExit(1) from None

@@ -155,7 +155,7 @@ def step_approve(
 ) -> None:
     """Agree that a gated step may go out, for one invoice or every invoice of a customer."""
     from bot.services.approvals import NothingToApprove, approve_step
-    from bot.services.customers import CustomerAmbiguous, CustomerNotFound
+    from bot.services.customers import CustomerAmbiguous, CustomerNotExact, CustomerNotFound
 
     the_app = build_app()
     try:
@@ -163,6 +163,6 @@ def step_approve(
             message = approve_step(conn, target, step, policy=the_app.policy, actor="cli", now=the_app.now())
     except CustomerAmbiguous as exc:
         fail(str(exc), code=2)
-    except (CustomerNotFound, NothingToApprove) as exc:
+    except (CustomerNotFound, CustomerNotExact, NothingToApprove) as exc:
         fail(str(exc))
     out.print(message, markup=False)

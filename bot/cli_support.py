@@ -72,12 +72,18 @@ def print_json(document: object) -> None:
 
 
 def resolve_or_fail(conn, query: str):  # noqa: ANN001, ANN201
-    """The customer a person meant, or exit: 2 when ambiguous (candidates listed), 1 when unknown."""
-    from bot.services.customers import CustomerAmbiguous, CustomerNotFound, resolve
+    """The customer a person meant, or exit: 2 when ambiguous (candidates listed), 1 when unknown.
+
+    A lenient (non-exact) match is named on stderr, so stdout stays the command's output.
+    """
+    from bot.services.customers import CustomerAmbiguous, CustomerNotFound, find
 
     try:
-        return resolve(conn, query)
+        found = find(conn, query)
     except CustomerAmbiguous as exc:
         fail(str(exc), code=2)
     except CustomerNotFound as exc:
         fail(str(exc))
+    if not found.exact:
+        typer.echo(f'note: "{query}" matched {found.label}', err=True)
+    return found.customer

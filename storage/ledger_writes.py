@@ -13,11 +13,11 @@ from operator import itemgetter
 from sqlalchemy import Connection, delete, func, select, update
 
 from bot.domain.csv_rows import CUSTOMER_FIELDS, DOCUMENT_FIELDS, PAYMENT_FIELDS, CustomerInfo, DocInfo
-from bot.domain.names import fold
+from storage import customer_keys
 from storage.sql import IN_LIMIT
 from storage.sql import chunks as _chunks
 from storage.sql import dialect_insert as _insert
-from storage.tables import Allocation, Customer, CustomerKey, Document, Payment
+from storage.tables import Allocation, Customer, Document, Payment
 
 CHUNK = 5000
 REARM_DATE = date(1970, 1, 1)  # "look at this item on the next sweep"
@@ -239,33 +239,16 @@ def write_customers(conn: Connection, rows: list[tuple]) -> None:
     """Insert or update customers by ref (tuples in CUSTOMER_FIELDS order), then rebuild their name keys."""
     if not rows:
         return
-    t, keys_t = Customer.__table__, CustomerKey.__table__
+    t = Customer.__table__
     if _is_sqlite(conn):
         with _bulk_cache(conn):
             existing, added = _sqlite_write(conn, t, CUSTOMER_FIELDS, rows, new_ids=True)
             ids = existing | added
-            _sqlite_delete(conn, "customer_key", "customer_id", existing.values())
-            _sqlite_insert(conn, keys_t, ("customer_id", "key"), _name_keys(rows, ids))
+            customer_keys.replace_keys(conn, [(ids[r[0]], r[0], r[1], r[-1]) for r in rows])
         return
     _upsert(conn, t, [dict(zip(CUSTOMER_FIELDS, r, strict=True)) for r in rows], CUSTOMER_FIELDS[1:])
     ids = _ids(conn, t, [r[0] for r in rows])
-    for chunk in _chunks(sorted(ids.values()), IN_LIMIT):
-        conn.execute(delete(keys_t).where(keys_t.c.customer_id.in_(chunk)))
-    for chunk in _chunks(_name_keys(rows, ids), CHUNK):
-        conn.execute(keys_t.insert(), [{"customer_id": c, "key": k} for c, k in chunk])
-
-
-def _name_keys(rows: list[tuple], ids: Mapping[str, int]) -> list[tuple[int, str]]:
-    """(customer id, key) for the folded ref, name and aliases of each customer."""
-    keys = []
-    for ref, name, *_, aliases in rows:
-        cid = ids[ref]
-        names = {fold(ref), fold(name)}
-        if aliases:
-            names.update(fold(a) for a in aliases.split("|") if a)
-        names.discard("")
-        keys.extend((cid, k) for k in names)
-    return keys
+    customer_keys.replace_keys(conn, [(ids[r[0]], r[0], r[1], r[-1]) for r in rows])
 
 
 def _sqlite_delete(conn: Connection, table: str, column: str, ids: Iterable[int]) -> None:

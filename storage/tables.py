@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -38,13 +38,23 @@ class Customer(SQLModel, table=True):
 
 
 class CustomerKey(SQLModel, table=True):
-    """Folded ref, name and aliases of each customer, for exact lookups by index."""
+    """Folded ref, name and aliases of each customer (bot.domain.names), kept by storage.customer_keys.
+
+    `key` is found exactly (B-tree); `whole` is the whole folded name when the key dropped
+    its legal form; `search`, the whole name's ASCII letters and digits (NULL for a ref),
+    is found by trigrams: an FTS5 table `customer_key_fts` on SQLite, a pg_trgm GIN index
+    on PostgreSQL (both made by migration 0003, outside this model). Row ids are never
+    reused on SQLite, so the FTS table can never lend a removed key's trigrams to a new row.
+    """
 
     __tablename__ = "customer_key"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True, ondelete="CASCADE")
-    key: str = Field(max_length=255, index=True)
+    key: str = Field(sa_type=Text, index=True)
+    whole: str | None = Field(default=None, sa_type=Text)
+    search: str | None = Field(default=None, sa_type=Text)
 
 
 class Contact(SQLModel, table=True):

@@ -1,460 +1,478 @@
-"""Lenient customer-name resolution: "acme", "ACME Corp.", "Açaí" typed as "acai".
+"""Customer-name rules: how names are folded into keys, and which customer a query means.
 
-Rules (DESIGN "balance CUSTOMER"): an exact match on a ref, name or alias after
-folding case, accents and punctuation wins; otherwise fuzzy matching (rapidfuzz)
-decides, and a tie between customers is ambiguous rather than a guess.
+DESIGN "Interfaces", `CUSTOMER`: an exact match on a ref, name or alias after folding
+wins; otherwise a lenient (fuzzy) match, where a tie lists the candidates and nothing
+close enough gives suggestions. Pure: the candidates come from the database's index
+(storage/customer_keys.py), which finds them with `probe`.
 
-Fuzzy matching scores the query against the keys with `fuzz.ratio` (the RATIO_LIMIT
-best at or above SUGGEST_FLOOR) and `fuzz.partial_ratio` (the PARTIAL_LIMIT best at
-or above FUZZY_ACCEPT), then `_decide`s. Among 200,000 customers (~430,000 keys)
-doing that naively takes seconds; there are three ways in:
+Folding (`fold`): case, accents and punctuation go; letters that are the same to a
+reader become one (Latin letters through the `anyascii` transliteration, so ł ø æ ß
+read as l o ae ss; Arabic ي ى ك as Persian ی ک; every script's decimal digits as
+0-9); other scripts keep their letters, so that distinct Persian letters stay distinct
+in exact keys. Names and aliases also lose trailing legal-form suffixes (LLC, Inc,
+S.L.U., GmbH, Ltda, ME, سهامی خاص, ...); refs are kept whole.
 
-* `NameIndex.resolve` scores every key and gives exactly the naive answer, ~5x
-  faster: partial_ratio, the costly scorer, only gets the keys whose longest common
-  subsequence with the query can reach FUZZY_ACCEPT at all (`_partial_floor`), which
-  one bit-parallel LCS pass finds.
-* `NameIndex.resolve_near` scores only the keys that begin like the first half of the
-  query or end like its last half, up to one typo (or two dropped characters) there
-  (`near_positions`, walking the keys sorted forwards and backwards): a few hundred.
-* `resolve_near` (module level) scores the keys that a database finds through its
-  B-tree on the key: those beginning like the query's first PROBE_PREFIX - 1
-  characters, up to one typo (or two dropped characters) there (`probe_prefixes`).
-
-The near ways answer only when the keys they did not score could not change the
-answer, assuming that none of those has a whole-string score within TIE_MARGIN of
-the best (`_decide`'s "settled"); otherwise they return None and the caller uses
-`resolve`. A key they do not score differs from the query in two places at least in
-each half of it (in memory), or within its first characters (database; so there a
-lone winner is settled only if it begins exactly like the query, its typo further
-on). The assumption fails only for two customers whose names are already that close
-to each other, e.g. "Orion Pescados" and "Río Pescados" (the database way); see
-tests/domain/test_name_index.py, which checks the three against the naive algorithm.
+Each key also has a `search` text, its ASCII transliteration, which is what the
+trigram index holds: the same on SQLite and PostgreSQL whatever the server's locale.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
+from itertools import combinations
 
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import LCSseq
+from anyascii import anyascii
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Indel
 
-_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 FUZZY_ACCEPT = 85.0  # a lone candidate at or above this is taken as meant
 TIE_MARGIN = 4.0  # candidates this close to the best are a tie
-SUGGEST_FLOOR = 55.0
-CLOSER_MARGIN = 10.0
-CLOSE_ENOUGH = 75.0  # a tie is only broken by a candidate that is close as a whole
-FRAGMENT_WEIGHT = 0.95
-RATIO_LIMIT = 20  # keys taken from the whole-string scores
-PARTIAL_LIMIT = 20  # keys taken from the fragment scores (before those shorter than the query are dropped)
+SUGGEST_FLOOR = 55.0  # "did you mean" lists candidates from this score up
+CLOSE_ENOUGH = 75.0  # a tie is only broken by a candidate that is this close as a whole
+CLOSER_MARGIN = 10.0  # ... and this much closer than the next one
+FRAGMENT_WEIGHT = 0.95  # "acme" in "acme corporation" scores a little below a whole match
+MAX_SUGGESTIONS = 5
+CANDIDATE_LIMIT = 200  # rows the index hands over per probe, best trigram overlap first
+RANK_GRAMS = 24  # query trigrams counted to rank the index's rows
 
-# The database way looks at the keys whose first PROBE_PREFIX - 1 characters are the
-# query's, up to one typo (or two dropped characters): ~700 key ranges.
-PROBE_PREFIX = 10
-PROBE_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
-_PROBE_ALPHABET_SPACE = PROBE_ALPHABET + " "  # folded keys never start with a space
+# Letters that are the same to a reader but are different code points (after NFKD).
+_READER_SAME = {
+    "\u064a": "\u06cc",  # Arabic yeh -> Persian yeh
+    "\u0649": "\u06cc",  # alef maksura -> Persian yeh
+    "\u0643": "\u06a9",  # Arabic kaf -> Persian keheh
+    "\u06d5": "\u0647",  # ae (heh of ۀ once its hamza is gone) -> heh
+    "\u06be": "\u0647",  # heh doachashmee -> heh
+    "\u0629": "\u0647",  # teh marbuta -> heh
+    "\u0671": "\u0627",  # alef wasla -> alef
+    "\u0640": "",  # tatweel (a stretch, not a letter)
+}
 
-# partial_ratio >= FUZZY_ACCEPT needs LCS >= this share of the shorter string's length.
-_PARTIAL_SHARE = Fraction(FUZZY_ACCEPT) / (200 - Fraction(FUZZY_ACCEPT))
+# Trailing legal forms, written as people write them; matched on the folded words with
+# the spaces between them removed ("S.L.U." and "SLU" are both "slu").
+LEGAL_FORMS = (
+    "Inc", "Incorporated", "Corp", "Corporation", "Co", "Company", "Cie", "Cia", "LLC", "Ltd", "Limited",
+    "LLP", "LP", "PLC", "PLLC", "Pty", "Pty Ltd", "Pvt Ltd", "Private Limited", "Co Ltd",
+    "S.A.", "S.A.U.", "S.L.", "S.L.U.", "S.L.L.", "S.R.L.", "S.A.S.", "S.A.S.U.", "S.A.C.", "S.A.A.",
+    "S.A. de C.V.", "S. de R.L.", "S. de R.L. de C.V.", "S.A.P.I. de C.V.", "S. Coop.", "E.I.R.L.",
+    "Ltda", "Lda", "ME", "EPP", "EIRELI", "MEI", "S/A",
+    "GmbH", "AG", "KG", "OHG", "UG", "KGaA", "GmbH & Co. KG", "e.K.",
+    "SARL", "SASU", "EURL", "SNC", "S.p.A.", "S.n.c.",
+    "B.V.", "N.V.", "BVBA", "AB", "AS", "ASA", "A/S", "ApS", "Oy", "Oyj",
+    "Sp. z o.o.", "s.r.o.", "a.s.", "A.Ş.", "Ltd. Şti.", "K.K.", "G.K.",
+    "سهامی خاص", "سهامی عام", "با مسئولیت محدود", "ذ.م.م", "ش.م.م", "ش.م.ع",
+)  # fmt: skip
 
-Hits = tuple[list[tuple[str, float]], list[tuple[str, float]]]
-IdsOf = Callable[[list[str]], Mapping[str, Sequence[int]]]  # keys -> the customers having each
+_NUMBER = re.compile(r"\d+")
 
 
-def fold(text: str) -> str:
-    """Case-, accent- and punctuation-insensitive key: "Café-Zürich, Ltda." -> "cafe zurich ltda"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _PUNCT.sub(" ", stripped.casefold()).strip()
+# --- folding ------------------------------------------------------------------------------------
+
+
+def _is_latin(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith("LATIN")
+
+
+def _fold_char(ch: str) -> str:
+    """One code point's folded text: lower-case letters and digits, " " for anything else."""
+    digit = unicodedata.decimal(ch, None)
+    if digit is not None:
+        return str(digit)
+    out = []
+    for part in unicodedata.normalize("NFKD", ch):
+        part = _READER_SAME.get(part, part)
+        if not part or unicodedata.combining(part):
+            continue
+        if part.isascii():
+            out.append(part.lower() if part.isalnum() else " ")
+            continue
+        category = unicodedata.category(part)
+        if category == "Cf":  # zero-width (non-)joiners, direction marks: invisible
+            continue
+        if category[0] in "LM" and not _is_latin(part):
+            out.append(part.casefold())
+        elif category[0] in "LN":  # ł ø æ ß þ đ œ ı, Roman numerals ...
+            ascii_ = anyascii(part).lower()
+            out.append(ascii_ if ascii_.isalnum() else " ")
+        else:  # symbols and punctuation
+            out.append(" ")
+    return "".join(out)
+
+
+class _Table(dict):
+    """str.translate table filled on first sight of each code point."""
+
+    def __init__(self, fold_char) -> None:  # noqa: ANN001
+        super().__init__()
+        self._fold_char = fold_char
+
+    def __missing__(self, code: int) -> str:
+        value = self[code] = self._fold_char(chr(code))
+        return value
+
+
+def _ascii_char(ch: str) -> str:
+    text = anyascii(ch).lower()
+    return "".join(c if c.isalnum() else " " for c in text)
+
+
+_FOLD = _Table(_fold_char)
+_ASCII = _Table(_ascii_char)
+
+
+# ASCII text, the common case, folds through one bytes.translate.
+_ASCII_BYTES = bytes(c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122 else 32 for c in range(256))
+
+
+def _words(text: str) -> list[str]:
+    if text.isascii():
+        return text.encode().translate(_ASCII_BYTES).decode().split()
+    return text.translate(_FOLD).split()
+
+
+_FORMS = frozenset("".join(_words(f)) for f in LEGAL_FORMS)  # folded, without spaces
+_ENDINGS = frozenset(f[i:] for f in _FORMS for i in range(len(f)))  # what a last word can be
+
+
+def _strip_legal_form(words: list[str]) -> list[str]:
+    """`words` without trailing legal forms (longest first, repeatedly); never all of them."""
+    end = len(words)
+    while end > 1:
+        cut = 0
+        joined = ""
+        for k in range(1, end):
+            joined = words[end - k] + joined
+            if joined not in _ENDINGS:
+                break
+            if joined in _FORMS:
+                cut = k
+        if not cut:
+            break
+        end -= cut
+    return words[:end]
+
+
+def _split_form(folded: str) -> tuple[str, str]:
+    """(without trailing legal forms, whole) of folded text whose words may be spaced unevenly."""
+    words = folded.split()
+    whole = " ".join(words)
+    if len(words) > 1 and words[-1] in _ENDINGS:
+        kept = _strip_legal_form(words)
+        if len(kept) < len(words):
+            return " ".join(kept), whole
+    return whole, whole
+
+
+def _forms(text: str) -> tuple[str, str]:
+    """(folded without trailing legal forms, folded whole)."""
+    if text.isascii():
+        return _split_form(text.encode().translate(_ASCII_BYTES).decode())
+    return _split_form(text.translate(_FOLD))
+
+
+# Bulk folding: ASCII folded, newlines and UTF-8 bytes of other characters kept as they are.
+_BULK_BYTES = bytes(10 if c == 10 else c if c >= 128 else _ASCII_BYTES[c] for c in range(256))
+
+
+def _forms_many(texts: Sequence[str]) -> list[tuple[str, str]]:
+    """`_forms` of each text; one bytes.translate for the ASCII of them all (an import folds ~400,000)."""
+    buf = "\n".join(texts)
+    lines = buf.encode().translate(_BULK_BYTES).decode().split("\n")
+    if len(lines) != len(texts):  # a text with a line break of its own
+        return [_forms(t) for t in texts]
+    return [_split_form(line if line.isascii() else line.translate(_FOLD)) for line in lines]
+
+
+def fold(text: str, *, legal_form: bool = True) -> str:
+    """The folded key of a name: "Comercial Cádiz 6, S.L.U." -> "comercial cadiz 6".
+
+    Lower case, accents and punctuation gone, reader-identical letters and digits made
+    one (see the module doc), words separated by one space; with `legal_form`, trailing
+    legal-form suffixes dropped (unless nothing else is left). "" for nothing to match.
+    """
+    key, whole = _forms(text)
+    return key if legal_form else whole
+
+
+def search_text(key: str) -> str:
+    """What the trigram index holds for a folded key: its ASCII letters and digits, words by one space."""
+    if key.isascii():
+        return key
+    return " ".join(key.translate(_ASCII).split())
+
+
+def numbers(key: str) -> frozenset[str]:
+    """The numbers written in a folded key, by value ("007" is "7")."""
+    return frozenset(n.lstrip("0") or "0" for n in _NUMBER.findall(key))
+
+
+# A customer_key row: (key, whole, search), how one ref, name or alias is found.
+#   key: exact; a name or alias without its legal form, a ref's letters and digits without spaces;
+#   whole: the whole folded name when that differs from `key` (the legal form kept), else None;
+#   search: the whole name's ASCII letters and digits, for the trigram index; None for a ref.
+Key = tuple[str, str | None, str | None]
+
+
+def ref_key(ref: str) -> str:
+    """A ref's key: folded, without separators ("CUST-0042" and "cust 0042" are "cust0042")."""
+    return _forms(ref)[1].replace(" ", "")
+
+
+def customer_keys(ref: str, name: str, aliases: str) -> list[Key]:
+    """The keys (key, whole, search) of a customer's ref, name and each alias ("|"-separated), distinct.
+
+    Names and aliases are found exactly by `key` or `whole`, leniently through `search`;
+    the ref only exactly.
+    """
+    return [row[1:] for row in key_rows([(0, ref, name, aliases)])]
+
+
+def _ref_keys(refs: Sequence[str]) -> list[str]:
+    """`ref_key` of each ref, in bulk: one translate and one replace for the ASCII ones."""
+    buf = "\n".join(refs).encode().translate(_BULK_BYTES).decode().replace(" ", "")
+    lines = buf.split("\n")
+    if len(lines) != len(refs):  # a ref with a line break of its own
+        return [ref_key(r) for r in refs]
+    return [line if line.isascii() else line.translate(_FOLD).replace(" ", "") for line in lines]
+
+
+def key_rows(customers: Sequence[tuple[int, str, str, str]]) -> list[tuple[int, str, str | None, str | None]]:
+    """(customer id, key, whole, search) for each (customer id, ref, name, aliases): `customer_keys`
+    of them all, folded in bulk (an import of 200,000 customers folds ~400,000 texts)."""
+    texts: list[str] = []
+    for _, _, name, aliases in customers:
+        texts.append(name)
+        if aliases:
+            texts.extend(aliases.split("|"))
+    forms = _forms_many(texts)
+    refs = _ref_keys([c[1] for c in customers])
+    rows: list[tuple[int, str, str | None, str | None]] = []
+    add = rows.append
+    i = 0
+    for (cid, _, _, aliases), compact in zip(customers, refs, strict=True):
+        key, whole = forms[i]
+        if not aliases:
+            i += 1
+            if key:
+                add((cid, key, None if whole == key else whole, whole if whole.isascii() else search_text(whole)))
+            if compact and (compact != key or whole != key):
+                add((cid, compact, None, None))
+            continue
+        n = aliases.count("|") + 2  # name, aliases
+        seen: set[tuple[str, str]] = set()
+        for key, whole in forms[i : i + n]:
+            if key and (key, whole) not in seen:
+                seen.add((key, whole))
+                add((cid, key, None if whole == key else whole, search_text(whole)))
+        if compact and (compact, compact) not in seen:
+            add((cid, compact, None, None))
+        i += n
+    return rows
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query folded the ways keys are: `key` (legal form dropped), `whole`, `ref` (no spaces)."""
+
+    key: str
+    whole: str
+    ref: str
+
+    @classmethod
+    def of(cls, text: str) -> Query:
+        key, whole = _forms(text)
+        return cls(key, whole, "".join(whole.split()))
+
+    def keys(self) -> tuple[str, ...]:
+        """The distinct keys that match it exactly."""
+        return tuple(k for k in dict.fromkeys((self.key, self.whole, self.ref)) if k)
+
+
+def query_keys(query: str) -> tuple[str, ...]:
+    """The customer_key.key values that `query` matches exactly."""
+    return Query.of(query).keys()
+
+
+# --- the index probe ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What to ask the trigram index for a query.
+
+    `groups`: tuples of trigrams; a row is a candidate when it contains every trigram of
+    at least `need` groups. `rank`: trigrams whose count in a row orders the candidates
+    (most first), of which the index hands over CANDIDATE_LIMIT.
+    """
+
+    groups: tuple[tuple[str, ...], ...]
+    need: int
+    rank: tuple[str, ...]
+
+    def clauses(self) -> list[tuple[str, ...]]:
+        """The probe as OR-ed clauses, each an AND of trigrams."""
+        if not self.groups:
+            return []
+        return [tuple(sorted(set().union(*combo))) for combo in combinations(self.groups, self.need)]
+
+
+def _grams(search: str) -> list[str]:
+    """Every trigram of letters and digits within a word, in order, distinct."""
+    out: dict[str, None] = {}
+    for word in search.split():
+        for i in range(len(word) - 2):
+            out.setdefault(word[i : i + 3])
+    return list(out)
+
+
+def probe(query: str, *, wide: bool = False) -> Probe:
+    """The index probe for a query: every row within one typo of it, and few others.
+
+    One edit (a letter changed, missing, extra) breaks at most one of the query's
+    non-overlapping ("spaced") trigrams, two for a swap of neighbours. With three spaced
+    trigrams or more, split in three groups, a row within one edit keeps two groups
+    whole; `wide` asks for any one spaced trigram (a swap, more typos, suggestions). A
+    shorter query asks for all but three of its overlapping trigrams (one edit breaks at
+    most three), `wide` for any one of them (a swap breaks four). So a row one edit away
+    is always found when the query has five trigrams or more; a shorter one is found
+    when a trigram survives the typo, and a query with none (no word of three letters)
+    finds nothing here.
+    """
+    search = search_text(fold(query))  # without its legal form: "corp", "ltda" are in every other name
+    grams = _grams(search)
+    rank = tuple(grams[:RANK_GRAMS])
+    spaced: list[str] = []
+    for word in search.split():
+        spaced.extend(word[i : i + 3] for i in range(0, len(word) - 2, 3))
+    spaced = list(dict.fromkeys(spaced))
+    if not grams:
+        return Probe((), 0, rank)
+    if len(spaced) >= 3:
+        if wide:
+            return Probe(tuple((g,) for g in spaced), 1, rank)
+        third = len(spaced) / 3
+        groups = tuple(tuple(spaced[round(i * third) : round((i + 1) * third)]) for i in range(3))
+        return Probe(groups, 2, rank)
+    single = tuple((g,) for g in grams[:8])
+    return Probe(single, 1 if wide else max(1, len(single) - 3), rank)
+
+
+# --- deciding -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Resolution:
-    """Exactly one of: `match` set; `candidates` (ambiguous); or `suggestions` (unknown)."""
+    """Exactly one of: `match` (one customer); `candidates` (ambiguous, best first); `suggestions` (unknown).
+
+    `exact`: the match or the candidates share the query's folded key (DESIGN: an exact
+    ref, name or alias); otherwise the match is lenient and is named to the user.
+    """
 
     match: int | None = None
     candidates: tuple[int, ...] = ()
     suggestions: tuple[int, ...] = ()
+    exact: bool = False
 
 
-# --- keys that begin like the query: the database way ----------------------------------------
+def _span(query: str, key: str) -> str:
+    """The whole words of a longer `key` that `query` lines up with best ("cadiz 6" in "comercial cadiz 6")."""
+    found = fuzz.partial_ratio_alignment(query, key)
+    if found is None:
+        return key
+    start = key.rfind(" ", 0, found.dest_start) + 1
+    end = key.find(" ", max(found.dest_end - 1, found.dest_start))
+    return key[start : end if end >= 0 else len(key)]
 
 
-def probe_prefixes(key: str) -> list[str]:
-    """The leading strings of the keys that begin like the folded query `key`.
+def _fragment(query: str, key: str) -> tuple[float, str]:
+    """(how well `query` matches whole words of a longer `key`, x FRAGMENT_WEIGHT; those words)."""
+    if len(key) <= len(query):
+        return 0.0, key
+    span = _span(query, key)
+    return fuzz.ratio(query, span) * FRAGMENT_WEIGHT, span
 
-    Its first PROBE_PREFIX - 1 characters, and for each one-typo variant of the query
-    whose typo lies among them (a character changed, missing, extra, or two swapped;
-    or two extra ones) the variant's first PROBE_PREFIX characters. Sorted; a prefix
-    of another one stands for both. A query shorter than three characters probes only
-    itself.
+
+def decide(query: str, found: Iterable[tuple[int, str, str]]) -> Resolution:
+    """Which customer `query` means among `found`: (customer id, key, whole) rows from the index
+    (`whole` is the key when the row has none).
+
+    1. Exact: rows whose whole folded name (or ref) is the query's whole folded text; else
+       rows whose key is one of `Query.keys()` (the query without its legal form, whole,
+       or without spaces). One customer: the match; several: ambiguous.
+    2. Lenient: each row scores the best of its whole-string similarity to the query
+       (rapidfuzz ratio, or token_sort_ratio for words in another order; keys without
+       and names with their legal forms, each against the query the same way) and, for
+       a longer key, the query's similarity to the whole words it matches (x
+       FRAGMENT_WEIGHT). A row whose numbers differ from the query's (when the query has
+       any) is no match: "cadiz 600" never answers for "cadiz 6". The best customer at
+       FUZZY_ACCEPT or above is the lenient match unless another is within TIE_MARGIN.
+       Such a tie goes to the one fewest edits away (Indel distance to the key, or to the
+       words of it the query matched), then to the one with the legal form the query
+       gives; then to the one closer as a whole by CLOSER_MARGIN (and at CLOSE_ENOUGH);
+       else it is ambiguous.
+    3. Nothing at FUZZY_ACCEPT: unknown, with up to MAX_SUGGESTIONS from SUGGEST_FLOOR up
+       (numbers ignored there: "did you mean Cadiz 6?" helps).
+    A query without a word of three letters or digits has exact matches only (it has no
+    trigram for the index to find anything by).
+    Equal scores are listed by customer id.
     """
-    if len(key) < 3:
-        return [key]
-    n = PROBE_PREFIX
-    window = key[: n + 1]  # all that any variant's first n characters come from
-    found = {window[: n - 1]}
-    add = found.add
-    for i in range(min(n - 1, len(window))):
-        head, rest = window[:i], window[i:]
-        after = rest[1:]
-        for j in range(i + 1, n - 1):  # two characters too many in the query, or only one
-            add((head + window[i + 1 : j] + window[j + 1 :])[:n])
-        add((head + after)[:n])
-        if after:
-            add((head + after[0] + rest[0] + after[1:])[:n])  # two swapped
-        for ch in PROBE_ALPHABET if i == 0 else _PROBE_ALPHABET_SPACE:
-            add((head + ch + after)[:n])  # one changed
-            add((head + ch + rest)[:n])  # one missing
-    kept: list[str] = []
-    for prefix in sorted(found):
-        if prefix and prefix[0] != " " and not (kept and prefix.startswith(kept[-1])):
-            kept.append(prefix)
-    return kept
-
-
-def prefix_end(prefix: str) -> str:
-    """The least string after every string that starts with `prefix`, in code-point order."""
-    last = ord(prefix[-1]) + 1
-    if last > 0x10FFFF or 0xD800 <= last <= 0xDFFF:
-        return prefix + "\U0010ffff"
-    return prefix[:-1] + chr(last)
-
-
-def resolve_near(query: str, keys: Sequence[str], ids_of: IdsOf) -> Resolution | None:
-    """Resolve `query` among `keys`: those starting with probe_prefixes(fold(query)), in position order.
-
-    `ids_of(keys)` gives the customers of the few keys that scored (a key it leaves
-    out has none). None: keys not among `keys` could change the answer, use
-    `NameIndex.resolve`. Without the keys that end like the query, a lone winner is
-    settled only when it begins like the query too: a typo among the first characters
-    hides the keys that share the rest of the name (another customer with a similar
-    first word), and one of those can tie.
-    """
-    key = fold(query)
-    if not key:
+    q = Query.of(query)
+    if not q.whole:
         return Resolution()
-    exact = _exact(key, key in keys, ids_of)
-    if exact is not None:
-        return exact
-    resolution, settled, winner_key = _answer(key, _hits(key, list(keys)), ids_of)
-    if not settled or (resolution.match is not None and not winner_key.startswith(key[: PROBE_PREFIX - 1])):
-        return None
-    return resolution
-
-
-# --- every key ------------------------------------------------------------------------------
-
-
-class NameIndex:
-    """Folded keys of every customer (ref, name, aliases) -> customer ids."""
-
-    def __init__(self, entries: Iterable[tuple[int, str]]) -> None:
-        # An int per key, not a set: 200,000 customers make ~430,000 keys, and the
-        # garbage collector walks every container object at each full collection.
-        first: dict[str, int | None] = {}  # None: customers unknown (`of_keys`)
-        shared: dict[str, set[int]] = {}  # keys of more than one customer
-        for customer_id, key in entries:
-            if key:
-                seen = first.setdefault(key, customer_id)
-                if seen != customer_id:
-                    shared.setdefault(key, {seen}).add(customer_id)  # type: ignore[arg-type]
-        self._first = first
-        self._shared = {key: tuple(sorted(ids)) for key, ids in shared.items()}
-        self.keys = list(first)  # first-seen order: equal scores are listed in it
-        self._by_length: list[tuple[int, list[str], list[int]]] | None = None
-        self._sorted: dict[bool, tuple[list[str], list[int]]] = {}
-        self._children: dict[bool, dict[str, list[tuple[str, int, int]]]] = {}  # see _next_characters
-
-    @classmethod
-    def of_keys(cls, keys: Iterable[str]) -> NameIndex:
-        """Keys only (distinct, in position order); their customers come from `ids_of` when resolving."""
-        index = cls(())
-        index._first = dict.fromkeys(keys)
-        index._first.pop("", None)
-        index.keys = list(index._first)
-        return index
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    def ids(self, key: str) -> tuple[int, ...]:
-        """The customers with this folded key, ascending; () for none (or for an index of keys only)."""
-        shared = self._shared.get(key)
-        if shared is not None:
-            return shared
-        cid = self._first.get(key)
-        return () if cid is None else (cid,)
-
-    def resolve(self, query: str, ids_of: IdsOf | None = None) -> Resolution:
-        """Exact folded match, else fuzzy over every key: the answer of scoring them all."""
-        ids_of = ids_of or self._ids_of
-        key = fold(query)
-        if not key:
-            return Resolution()
-        exact = _exact(key, key in self._first, ids_of)
-        if exact is not None:
-            return exact
-        return _answer(key, _hits(key, self.keys, self._groups()), ids_of)[0]
-
-    def resolve_near(self, query: str, ids_of: IdsOf | None = None) -> Resolution | None:
-        """Resolve among the keys that begin or end like the query; None when that is not settled."""
-        ids_of = ids_of or self._ids_of
-        key = fold(query)
-        if not key:
-            return Resolution()
-        exact = _exact(key, key in self._first, ids_of)
-        if exact is not None:
-            return exact
-        near = [self.keys[p] for p in self.near_positions(key)]
-        resolution, settled, _ = _answer(key, _hits(key, near), ids_of)
-        return resolution if settled else None
-
-    def near_positions(self, key: str) -> list[int]:
-        """Positions (in self.keys) of the keys that begin or end like the folded `key`, ascending.
-
-        Like the first half of the query (or like its last half), up to one typo there:
-        a key that is neither has two typos or more in each half, four edits at least.
-        """
-        width = max(len(key) // 2, min(len(key), 3))
-        found: set[int] = set()
-        for reverse in (False, True):
-            keys, positions = self._ordered(reverse)
-            children = self._children.setdefault(reverse, {})
-            for lo, hi in _ranges_like(keys, key[::-1] if reverse else key, width, children):
-                found.update(positions[lo:hi])
-        return sorted(found)
-
-    def prepare_near(self) -> None:
-        """Sort the keys both ways for `near_positions` (about a second per 400,000 keys; else done on first use)."""
-        self._ordered(False)
-        self._ordered(True)
-
-    def near_ready(self) -> bool:
-        """Whether `prepare_near` has been done: `resolve_near` is then a matter of milliseconds."""
-        return len(self._sorted) == 2
-
-    def _ordered(self, reverse: bool) -> tuple[list[str], list[int]]:
-        """The keys (reversed ones if `reverse`) in code-point order, with their positions."""
-        if reverse not in self._sorted:
-            keys = [k[::-1] for k in self.keys] if reverse else self.keys
-            order = sorted(range(len(keys)), key=keys.__getitem__)
-            self._sorted[reverse] = ([keys[p] for p in order], order)
-        return self._sorted[reverse]
-
-    def _ids_of(self, keys: list[str]) -> dict[str, tuple[int, ...]]:
-        return {k: self.ids(k) for k in keys}
-
-    def _groups(self) -> list[tuple[int, list[str], list[int]]]:
-        """Every key by length: (length, keys, their positions), each with its own `_partial_floor`."""
-        if self._by_length is None:
-            by_length: dict[int, tuple[list[str], list[int]]] = {}
-            for position, key in enumerate(self.keys):
-                group = by_length.get(len(key))
-                if group is None:
-                    by_length[len(key)] = group = ([], [])
-                group[0].append(key)
-                group[1].append(position)
-            self._by_length = [(length, *group) for length, group in sorted(by_length.items())]
-        return self._by_length
-
-
-def _next_characters(
-    keys: list[str], head: str, lo: int, hi: int, cache: dict[str, list[tuple[str, int, int]]] | None = None
-) -> list[tuple[str, int, int]]:
-    """(character, lo, hi) for each character that the sorted keys[lo:hi], all starting with `head`, have next.
-
-    Kept in `cache` for heads of up to one character: those have the most, and recur.
-    """
-    if cache is not None and len(head) <= 1 and head in cache:
-        return cache[head]
-    out = []
-    i = len(head)
-    j = lo
-    while j < hi and len(keys[j]) == i:  # the key `head` itself sorts first
-        j += 1
-    while j < hi:
-        ch = keys[j][i]
-        end = bisect_left(keys, prefix_end(head + ch), j, hi)
-        out.append((ch, j, end))
-        j = end
-    if cache is not None and len(head) <= 1:
-        cache[head] = out
-    return out
-
-
-def _ranges_like(
-    keys: list[str], query: str, width: int, children: dict[str, list[tuple[str, int, int]]] | None = None
-) -> list[tuple[int, int]]:
-    """Ranges of the sorted `keys` that start like query[:width], up to one typo (or two dropped) there.
-
-    The variants of `probe_prefixes` (each one's first width + 1 characters), found by
-    walking the sorted keys: a changed or missing character is only tried with the
-    characters that keys continuing query[:i] actually have at i (`children`: a cache
-    of `_next_characters` for these keys).
-    """
-    out: list[tuple[int, int]] = []
-    n = width + 1
-
-    def add(prefix: str, lo: int, hi: int) -> None:
-        if not prefix:  # a one-character query without its character: every key is "like" it
-            return
-        lo = bisect_left(keys, prefix, lo, hi)
-        if lo < hi and keys[lo].startswith(prefix):
-            out.append((lo, bisect_left(keys, prefix_end(prefix), lo, hi)))
-
-    lo, hi = 0, len(keys)  # the keys starting with query[:i]
-    for i in range(min(width, len(query))):
-        head, here = query[:i], query[i]
-        if i + 1 == len(query):
-            add(head, lo, hi)  # the last character too many
-        else:
-            # The query's i-th character too many (and another one after it, or the two swapped):
-            # all start with head + query[i + 1]; often no key does.
-            start = head + query[i + 1]
-            dlo = bisect_left(keys, start, lo, hi)
-            dhi = bisect_left(keys, prefix_end(start), dlo, hi)
-            if dlo < dhi:
-                add((head + query[i + 1 :])[:n], dlo, dhi)
-                add((start + here + query[i + 2 :])[:n], dlo, dhi)
-                for j in range(i + 2, width):
-                    add((head + query[i + 1 : j] + query[j + 1 :])[:n], dlo, dhi)
-            add((head + query[i + 2 :])[:n], lo, hi)  # two in a row too many
-        add((head + here + query[i:])[:n], lo, hi)  # a character doubled
-        for ch, j, end in _next_characters(keys, head, lo, hi, children):
-            if ch != here:
-                add((head + ch + query[i + 1 :])[:n], j, end)  # one changed
-                add((head + ch + query[i:])[:n], j, end)  # one missing
-        lo = bisect_left(keys, head + here, lo, hi)
-        hi = bisect_left(keys, prefix_end(head + here), lo, hi)
-        if lo == hi:
-            return out
-    out.append((lo, hi))  # the keys starting with query[:width]
-    return out
-
-
-# --- scoring --------------------------------------------------------------------------------
-
-
-def _partial_floor(query_len: int, key_len: int) -> int:
-    """The least LCS(query, key) with which fuzz.partial_ratio(query, key) can reach FUZZY_ACCEPT.
-
-    partial_ratio aligns the shorter string (length m) with windows of the longer one
-    no longer than m, scoring 200 * LCS_w / (m + w) with LCS_w <= w and LCS_w <= LCS.
-    >= R needs LCS_w >= R / 200 * (m + w) >= R / 200 * (m + LCS_w), so
-    LCS >= R / (200 - R) * m. Exact arithmetic: the scorer's float cannot land on the
-    other side of R (85 and 200 * LCS_w / n are multiples of 5 / n: equal, or that far
-    apart). The floor only spares keys that cannot pass; partial_ratio still decides.
-    """
-    m = min(query_len, key_len)
-    return -(-_PARTIAL_SHARE.numerator * m // _PARTIAL_SHARE.denominator)
-
-
-def _hits(key: str, keys: list[str], groups: list[tuple[int, list[str], list[int]]] | None = None) -> Hits:
-    """What process.extract over `keys` (in position order) returns, without partial_ratio on each.
-
-    The whole-string scores: the RATIO_LIMIT best at or above SUGGEST_FLOOR; the
-    fragment scores: the PARTIAL_LIMIT best at or above FUZZY_ACCEPT; each best first,
-    equal scores in position order. `groups`: the same keys by length (for one LCS
-    floor per length); without them, one pass at the floor of the shortest key.
-    """
-    whole = [
-        (found, score)
-        for found, score, _ in process.extract(
-            key, keys, scorer=fuzz.ratio, score_cutoff=SUGGEST_FLOOR, limit=RATIO_LIMIT
-        )
-    ]
-    lq = len(key)
-    chosen: list[int] = []
-    if groups is not None:
-        for length, group, positions in groups:
-            floor = _partial_floor(lq, length)
-            lcs_hits = process.extract_iter(key, group, scorer=LCSseq.similarity, score_cutoff=floor)
-            chosen.extend(positions[i] for _, _, i in lcs_hits)
-        chosen.sort()
-    elif keys:
-        shortest = min(map(len, keys))
-        lcs_hits = process.extract_iter(key, keys, scorer=LCSseq.similarity, score_cutoff=_partial_floor(lq, shortest))
-        if shortest >= lq:  # the same floor for every key
-            chosen = [i for _, _, i in lcs_hits]
-        else:
-            floors = [_partial_floor(lq, n) for n in range(lq + 1)]
-            chosen = [i for found, lcs, i in lcs_hits if lcs >= floors[min(lq, len(found))]]
-    fragment = [
-        (found, score)
-        for found, score, _ in process.extract(
-            key, [keys[i] for i in chosen], scorer=fuzz.partial_ratio, score_cutoff=FUZZY_ACCEPT, limit=PARTIAL_LIMIT
-        )
-    ]
-    return whole, fragment
-
-
-def _exact(key: str, known: bool, ids_of: IdsOf) -> Resolution | None:
-    """The answer for a key that exists (`known`) and has customers; None otherwise."""
-    ids = tuple(sorted(ids_of([key]).get(key, ()))) if known else ()
-    if not ids:
-        return None
-    if len(ids) == 1:
-        return Resolution(match=ids[0])
-    return Resolution(candidates=ids)
-
-
-def _answer(key: str, hits: Hits, ids_of: IdsOf) -> tuple[Resolution, bool, str]:
-    """`_decide`, with the customers of the keys that scored looked up at once."""
-    scored = sorted({found for found, _ in hits[0]} | {found for found, _ in hits[1]})
-    customers = ids_of(scored) if scored else {}
-    return _decide(key, hits, lambda found: customers.get(found, ()))
-
-
-def _decide(key: str, hits: Hits, ids: Callable[[str], Sequence[int]]) -> tuple[Resolution, bool, str]:
-    """The answer from the scored keys; whether keys not scored could not change it; the winning key.
-
-    "Settled" assumes that keys not scored have no whole-string score within TIE_MARGIN
-    of the best (the near ways do not score keys that differ from the query in two
-    places at least). Then settled are: a lone winner by a whole-string score
-    (`winner_key`; a key not scored that merely contains the query could tie a
-    fragment's score); a tie that the naive tie-break could not break either. Not
-    settled: nothing at FUZZY_ACCEPT among the keys scored; a broken tie.
-    """
-    ratio_hits, partial_hits = hits
+    found = list(found)
+    as_typed = sorted({cid for cid, _, name in found if name in (q.whole, q.ref)})
+    exact = as_typed or sorted({cid for cid, key, _ in found if key in (q.key, q.whole, q.ref)})
+    if len(exact) == 1:
+        return Resolution(match=exact[0], exact=True)
+    if exact:
+        return Resolution(candidates=tuple(exact), exact=True)
+    if not _grams(search_text(q.whole)):  # no word of three letters: too little to guess from
+        return Resolution()
+    wanted = numbers(q.key)
     best: dict[int, float] = {}
-    closeness: dict[int, float] = {}  # whole-string similarity, to break ties
-    whole_key: dict[int, str] = {}
-    for found, score in ratio_hits:
-        for cid in ids(found):
-            if score > best.get(cid, 0.0):
-                whole_key[cid] = found
-            best[cid] = max(best.get(cid, 0.0), score)
-            closeness[cid] = max(closeness.get(cid, 0.0), score)
-    whole = dict(best)
-    # A fragment of a longer name ("acme" -> "acme corporation") scores a little
-    # below an exact whole; a key that is only a fragment of the query does not count.
-    for found, score in partial_hits:
-        if len(found) >= len(key):
-            for cid in ids(found):
-                best[cid] = max(best.get(cid, 0.0), score * FRAGMENT_WEIGHT)
-                closeness.setdefault(cid, fuzz.ratio(key, found))
+    whole_best: dict[int, float] = {}
+    near: dict[int, float] = {}
+    fewest: dict[int, tuple[int, int]] = {}
+    suffix = q.whole[len(q.key) :].strip()  # the legal form the query gives, if any
+    for cid, key, name in found:
+        whole = max(fuzz.ratio(q.key, key), fuzz.token_sort_ratio(q.key, key))
+        fragment, span = _fragment(q.key, key)
+        if name != key and not suffix:  # "acme corpp" for "ACME Corp": a typo in the legal form
+            whole = max(whole, fuzz.ratio(q.whole, name))
+            fragment = max(fragment, _fragment(q.whole, name)[0])
+        score = max(whole, fragment)
+        near[cid] = max(near.get(cid, 0.0), score)
+        if wanted and numbers(key) != wanted:
+            continue
+        best[cid] = max(best.get(cid, 0.0), score)
+        whole_best[cid] = max(whole_best.get(cid, 0.0), whole)
+        # Edits from the query (to the words it matched), then whether the legal form it gives is this one's.
+        edits = (
+            Indel.distance(q.key, span if fragment > whole else key),
+            int(bool(suffix) and name[len(key) :].strip() != suffix),
+        )
+        fewest[cid] = min(fewest.get(cid, edits), edits)
     ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
     if not ranked or ranked[0][1] < FUZZY_ACCEPT:
-        return Resolution(suggestions=tuple(cid for cid, _ in ranked[:5])), False, ""
+        close = sorted(((s, cid) for cid, s in near.items() if s >= SUGGEST_FLOOR), key=lambda t: (-t[0], t[1]))
+        return Resolution(suggestions=tuple(cid for _, cid in close[:MAX_SUGGESTIONS]))
     top = ranked[0][1]
-    tied = [cid for cid, score in ranked if score >= top - TIE_MARGIN and score >= FUZZY_ACCEPT]
-    if len(tied) > 1:
-        # Several fragments match equally; one much closer as a whole is what was meant.
-        tied.sort(key=lambda cid: -closeness[cid])
-        if closeness[tied[0]] >= CLOSE_ENOUGH and closeness[tied[0]] - closeness[tied[1]] >= CLOSER_MARGIN:
-            return Resolution(match=tied[0]), False, ""
-        # Not broken here. Below CLOSE_ENOUGH nobody can break it. Otherwise the naive
-        # tie-break sees the same two closest only if they are tied by whole-string scores:
-        # lower ones, and fragment scores, compete with keys not scored for the 20 places.
-        floor = top - TIE_MARGIN
-        unbreakable = closeness[tied[0]] < CLOSE_ENOUGH or min(whole.get(c, 0.0) for c in tied[:2]) >= floor
-        return Resolution(candidates=tuple(tied)), unbreakable, ""
-    winner = tied[0]
-    by_whole = best[winner] == whole.get(winner)
-    return Resolution(match=winner), by_whole, whole_key.get(winner, "") if by_whole else ""
+    tied = [cid for cid, score in ranked if score >= max(top - TIE_MARGIN, FUZZY_ACCEPT)]
+    if len(tied) == 1:
+        return Resolution(match=tied[0])
+    least = min(fewest[cid] for cid in tied)
+    closest = [cid for cid in tied if fewest[cid] == least]
+    if len(closest) == 1:  # one typo against two: the nearer one is meant
+        return Resolution(match=closest[0])
+    by_whole = sorted(tied, key=lambda cid: (-whole_best[cid], cid))
+    first, second = whole_best[by_whole[0]], whole_best[by_whole[1]]
+    if first >= CLOSE_ENOUGH and first - second >= CLOSER_MARGIN:
+        return Resolution(match=by_whole[0])
+    return Resolution(candidates=tuple(tied))
+
+
+def settled(resolution: Resolution) -> bool:
+    """Whether a narrow probe's answer stands: a match or a tie. Unknown asks the wide probe."""
+    return resolution.match is not None or bool(resolution.candidates)

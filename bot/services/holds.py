@@ -6,19 +6,20 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, select, update
 
-from bot.services.customers import CustomerRow, customers_by_id, resolve
+from bot.services.customers import CustomerRow, customers_by_id, resolve_exact
 from storage import events
 from storage.ledger_writes import rearm_all
 from storage.tables import Document, Hold
 
 
 def target(conn: Connection, what: str) -> tuple[CustomerRow, int | None, str | None]:
-    """CUSTOMER|DOC on the command line: an exact document ref first, else a customer by name or ref."""
+    """CUSTOMER|DOC of a command that changes something: an exact document ref first, else a customer
+    by exact ref, name or alias (`resolve_exact`: raises CustomerNotExact for a lenient match)."""
     d = Document.__table__
     row = conn.execute(select(d.c.id, d.c.customer_id, d.c.ref).where(d.c.ref == what)).first()
     if row is not None:
         return customers_by_id(conn, [row.customer_id])[row.customer_id], row.id, row.ref
-    return resolve(conn, what), None, None
+    return resolve_exact(conn, what), None, None
 
 
 def set_hold(conn: Connection, what: str, *, until: date, reason: str, actor: str, now: datetime) -> str:
