@@ -67,6 +67,8 @@ class Policy:
     claimed_payment_pause_days: int | None = None  # None: a claim pauses until decided
     installment_reminder_days_before: int = 3
     installment_grace_days: int = 3  # an unpaid instalment is missed this many days after its due date
+    # A dispute found valid waits for the ERP's credit note; credit staff are reminded after this many days.
+    credit_note_wait_days: int = 14
 
     def segment(self, name: str) -> Segment:
         return self.segments.get(name) or self.segments["default"]

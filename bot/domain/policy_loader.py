@@ -405,4 +405,5 @@ _POLICY_FIELDS: dict[str, Reader] = {
     "claimed_payment_pause_days": _integer(1),
     "installment_reminder_days_before": _integer(0),
     "installment_grace_days": _integer(0),
+    "credit_note_wait_days": _integer(1),
 }
