@@ -17,7 +17,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.csv_rows import CustomerDefaults
 from bot.domain.policy import Policy
-from bot.domain.policy_loader import load_policy
+from bot.domain.policy_loader import PolicyError
 from bot.importer import ImportContext
 from storage.engine import make_engine
 from storage.migrate import ensure_schema
@@ -36,7 +36,17 @@ class App:
 
     @cached_property
     def policy(self) -> Policy:
-        return load_policy(self.settings.policy_file)
+        """The policy in force, its templates checked to render in every locale.
+
+        Raises PolicyError (one line) for a broken COLLECTBOT_POLICY_FILE or templates.
+        """
+        from bot.services.policy import load_checked_policy
+
+        try:
+            renderer = self.renderer
+        except FileNotFoundError as exc:
+            raise PolicyError("", str(exc), "COLLECTBOT_TEMPLATES_DIR") from None
+        return load_checked_policy(self.settings.policy_file, renderer)
 
     @cached_property
     def company_tz(self) -> ZoneInfo:
@@ -73,9 +83,10 @@ def build_sweeper(app: App, debtor=None, staff=None):  # noqa: ANN001, ANN201
     from bot.scheduler.channels import ConsoleDebtorChannel, ConsoleStaffChannel
     from bot.scheduler.sweep import Sweeper
 
+    policy = app.policy  # before the engine: a broken policy stops the command before it touches the database
     return Sweeper(
         engine=app.engine,
-        policy=app.policy,
+        policy=policy,
         debtor=debtor or ConsoleDebtorChannel(),
         staff=staff or ConsoleStaffChannel(),
         renderer=app.renderer,

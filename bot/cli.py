@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from bot import cli_cases, cli_ledger, cli_ops
+from bot.domain.policy_loader import PolicyError
 
 app = typer.Typer(
     help="collectbot: receivables ledger, dunning, and the team's collections assistant.",
@@ -18,4 +19,10 @@ cli_cases.register(app)
 
 
 def main() -> None:
-    app()
+    """Run the CLI. A broken policy (COLLECTBOT_POLICY_FILE, templates) is one line in every
+    command that loads it, whichever command that is (DESIGN: no traceback reaches a user)."""
+    try:
+        app()
+    except PolicyError as exc:
+        typer.echo(f"error: {' '.join(exc.located().split())}", err=True)
+        raise SystemExit(1) from None

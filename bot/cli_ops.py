@@ -31,7 +31,9 @@ def run() -> None:
     from bot.runner import serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(serve(build_app()))
+    the_app = build_app()
+    _ = the_app.policy  # a broken policy stops `run` now, in one line, not its first sweep
+    asyncio.run(serve(the_app))
 
 
 def demo() -> None:
@@ -68,35 +70,37 @@ def sweep(
 
 @policy_app.command("check")
 def policy_check(file: Path) -> None:
-    """Validate a policy file and print its ladders."""
-    from bot.domain.policy_loader import PolicyError, load_policy
+    """Validate a policy file, render its templates in every locale, and print its ladders."""
+    from bot.domain.policy_loader import PolicyError
+    from bot.services.policy import check_policy
 
+    the_app = build_app()
     try:
-        policy = load_policy(file)
+        renderer = the_app.renderer
+    except FileNotFoundError as exc:
+        fail(f"COLLECTBOT_TEMPLATES_DIR: {exc}")
+    try:
+        checked = check_policy(file, renderer)
     except PolicyError as exc:
-        fail(f"{file}: {exc}")
+        fail(exc.located())
+    policy = checked.policy
     out.print(
         f"[bold]{escape(str(file))}[/]: valid. min_gap_days={policy.min_gap_days}, "
         f"minimum open {policy.minimum_open_default} (overrides: "
         f"{', '.join(f'{k} {v}' for k, v in policy.minimum_open.items()) or 'none'})"
     )
+    out.print(_hours_line(policy))
     for seg in policy.segments.values():
         t = Table(title=f"segment {seg.name}", title_justify="left")
         for col in ("step", "offset", "template", "skippable", "fee", "heads-up", "actions", "sales approval"):
             t.add_column(col)
         for s in seg.steps:
-            fee = (
-                "-"
-                if s.late_fee is None
-                else (f"{s.late_fee.value}" if s.late_fee.kind == "fixed" else f"{s.late_fee.value}%")
-                + (f" (cap {s.late_fee.cap})" if s.late_fee and s.late_fee.cap is not None else "")
-            )
             t.add_row(
                 s.name,
                 f"{s.offset_days:+d}",
                 s.template,
                 "yes" if s.skippable else "",
-                fee,
+                escape(_fee_text(s.late_fee)),
                 f"{s.heads_up_days}d" if s.heads_up_days else "",
                 ", ".join(s.actions),
                 "needed" if s.sales_approval else "",
@@ -106,6 +110,33 @@ def policy_check(file: Path) -> None:
             out.print(f"  statutory interest: {seg.interest_annual_rate} a year")
         if seg.discount is not None:
             out.print(f"  early payment: {seg.discount.percent}% within {seg.discount.within_days} days")
+    for template, locales in checked.templates.fallbacks.items():
+        out.print(f"template {escape(template)}: no {', '.join(locales)} version, those contacts read English")
+
+
+def _fee_text(fee) -> str:  # noqa: ANN001
+    """A late fee as policy check shows it: the currencies it covers, and what the others get."""
+    if fee is None:
+        return "-"
+    if fee.fixed is not None:
+        amounts = ", ".join(f"{cur} {amount}" for cur, amount in sorted(fee.fixed.items()))
+        return f"fixed {amounts}; no fixed fee in other currencies"
+    caps = ", ".join(f"{cur} {amount}" for cur, amount in sorted(fee.cap.items()))
+    return f"{fee.percent}%" + (f" (cap {caps}; uncapped in other currencies)" if caps else "")
+
+
+def _hours_line(policy) -> str:  # noqa: ANN001
+    from bot.domain.policy_values import WEEKDAYS
+
+    hours = policy.business_hours
+    overrides = "; ".join(
+        f"{country} {' '.join(WEEKDAYS[d] for d in days)}" for country, days in sorted(hours.working_days.items())
+    )
+    return (
+        f"business hours {hours.start:%H:%M}-{hours.end:%H:%M} on each country's working days "
+        f"(the holidays package's weekend and public holidays; Mon-Fri where the country is empty or unknown)"
+        + (f"; working days set by the policy: {overrides}" if overrides else "")
+    )
 
 
 def hold(

@@ -15,6 +15,11 @@ from babel import Locale, UnknownLocaleError
 SUPPORTED_LOCALES: tuple[str, ...] = ("en", "es", "pt", "fa")
 RTL_LOCALES: frozenset[str] = frozenset({"fa"})
 DEFAULT_LOCALE = "en"
+# Languages whose readers date things in the Solar Hijri (Persian) calendar.
+SOLAR_HIJRI_LANGUAGES: frozenset[str] = frozenset({"fa"})
+# The digits of CLDR's non-Latin decimal numbering systems that our locales use by default
+# (Babel knows each locale's numbering system and its separators, but not its digits).
+_NATIVE_DIGITS = {"arabext": "۰۱۲۳۴۵۶۷۸۹", "arab": "٠١٢٣٤٥٦٧٨٩"}
 
 
 def language_of(locale: str) -> str:
@@ -58,3 +63,21 @@ def formatting_locale(locale: str, language: str) -> str:
     if language_of(locale) == language:
         return str(babel_locale(locale))
     return language
+
+
+def uses_solar_hijri(locale: str) -> bool:
+    """Whether dates for this locale are written in the Solar Hijri calendar (fa)."""
+    return language_of(locale) in SOLAR_HIJRI_LANGUAGES
+
+
+@lru_cache(maxsize=256)
+def numbering_system(locale: str) -> str:
+    """CLDR's default numbering system of the locale: "arabext" for fa, "latn" for en, es, pt."""
+    system = babel_locale(locale).default_numbering_system
+    return system if system in _NATIVE_DIGITS else "latn"
+
+
+def to_native_digits(text: str, locale: str) -> str:
+    """ASCII digits as the locale writes them by default ("2026" -> "۲۰۲۶" in fa); others unchanged."""
+    digits = _NATIVE_DIGITS.get(numbering_system(locale))
+    return text if digits is None else text.translate(str.maketrans("0123456789", digits))

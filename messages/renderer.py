@@ -24,7 +24,7 @@ from jinja2 import (
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from messages.formatting import format_date, format_money, ltr
+from messages.formatting import format_date, format_money, format_number, ltr
 from messages.locales import DEFAULT_LOCALE, formatting_locale, language_of, template_language
 
 PACKAGED_DIR = Path(__file__).resolve().parent
@@ -39,6 +39,11 @@ def _money_filter(context: Context, cents: int, currency: str) -> str:
 @pass_context
 def _date_filter(context: Context, d: date) -> str:
     return format_date(d, context["locale"])
+
+
+@pass_context
+def _number_filter(context: Context, value: int) -> str:
+    return format_number(value, context["locale"])
 
 
 def _environment(directory: Path, *, sandboxed: bool) -> Environment:
@@ -59,7 +64,7 @@ def _environment(directory: Path, *, sandboxed: bool) -> Environment:
         # Packaged templates only change with a release; an operator may edit theirs live.
         auto_reload=sandboxed,
     )
-    env.filters.update(money=_money_filter, date=_date_filter, ltr=ltr)
+    env.filters.update(money=_money_filter, date=_date_filter, number=_number_filter, ltr=ltr)
     return env
 
 

@@ -48,7 +48,7 @@ def reminder_context(policy: Policy, c: CustomerRow, due: list, tone: Step, now:
                 "open_cents": i.open_cents,
                 "currency": i.currency,
                 "days_overdue": i.days_overdue,
-                "fee_cents": late_fee(d.step.late_fee, i.open_cents),
+                "fee_cents": late_fee(d.step.late_fee, i.open_cents, i.currency),
                 "interest_cents": statutory_interest(seg.interest_annual_rate, i.open_cents, i.days_overdue),
                 "payment_link": _link(policy, c, i),
                 "discount": None if disc is None else {"cents": disc[0], "until": disc[1]},

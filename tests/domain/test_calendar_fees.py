@@ -1,9 +1,12 @@
 """Business hours, business days and public holidays; late fees, interest and discounts.
 
-DESIGN.md: messages go out Mon-Fri 09:00-18:00 in the debtor's time zone, less
-`holidays.country_holidays(country)` (default categories, no subdivision); an empty
-country has no public holidays. Fees are fixed or a percent of the open amount with a
-cap; statutory interest is annual rate x days overdue / 365; rounding is half-up.
+DESIGN.md: messages go out 09:00-18:00 in the debtor's time zone on the country's
+working week (its weekend from the `holidays` package: Friday in Iran, Saturday and
+Sunday in Spain) less `holidays.country_holidays(country)` (default categories, no
+subdivision); an empty or unknown country means Monday to Friday and no public
+holidays; the policy may override the working days per country. Fees are fixed (per
+currency) or a percent of the open amount with a cap (per currency); statutory interest
+is annual rate x days overdue / 365; rounding is half-up.
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from bot.domain.calendar import in_business_hours, is_business_day, is_public_holiday
+from bot.domain.calendar import (
+    add_days,
+    in_business_hours,
+    is_business_day,
+    is_public_holiday,
+    next_business_day,
+    working_week,
+)
 from bot.domain.fees import early_discount, late_fee, statutory_interest
 from bot.domain.policy import BusinessHours, Discount, LateFee
 from bot.domain.policy_loader import load_policy
@@ -34,7 +44,8 @@ def local(day: date, hh: int, mm: int = 0, ss: int = 0, tz: ZoneInfo = SAO_PAULO
 
 
 def test_the_default_window_is_mon_to_fri_nine_to_six() -> None:
-    assert HOURS == BusinessHours(time(9, 0), time(18, 0), (0, 1, 2, 3, 4))
+    assert HOURS == BusinessHours(time(9, 0), time(18, 0), {})
+    assert HOURS == BusinessHours()
 
 
 @pytest.mark.parametrize(
@@ -54,8 +65,8 @@ def test_the_window_is_half_open_nine_to_six(hh: int, mm: int, ss: int, inside: 
 
 
 @pytest.mark.parametrize("day", [date(2026, 3, 7), date(2026, 3, 8)])
-def test_weekends_are_closed_in_every_country(day: date) -> None:
-    for country in ("", "BR", "US", "IR", "NZ"):
+def test_saturday_and_sunday_are_closed_where_they_are_the_weekend(day: date) -> None:
+    for country in ("", "BR", "US", "ES", "NZ", "XX"):
         assert not is_business_day(day, country, HOURS)
         assert not in_business_hours(local(day, 10), country, HOURS)
 
@@ -76,11 +87,93 @@ def test_the_window_is_read_in_the_debtors_own_zone() -> None:
     assert in_business_hours(nz, "NZ", HOURS)
 
 
-def test_a_policy_may_choose_other_weekdays_and_hours() -> None:
-    hours = BusinessHours(time(8, 0), time(12, 0), (5,))  # Saturday mornings only
-    assert in_business_hours(local(date(2026, 3, 7), 8), "", hours)
-    assert not in_business_hours(local(date(2026, 3, 7), 12), "", hours)
-    assert not in_business_hours(local(WED, 10), "", hours)
+def test_a_policy_may_choose_the_hours_and_one_countrys_days() -> None:
+    hours = BusinessHours(time(8, 0), time(12, 0), {"BR": (5,)})  # Brazil: Saturday mornings only
+    assert in_business_hours(local(date(2026, 3, 7), 8), "BR", hours)
+    assert not in_business_hours(local(date(2026, 3, 7), 12), "BR", hours)
+    assert not in_business_hours(local(WED, 10), "BR", hours)
+    # ... and every other country keeps its own week, in the policy's hours
+    assert in_business_hours(local(WED, 8), "ES", hours)
+    assert not in_business_hours(local(date(2026, 3, 7), 8), "ES", hours)
+    assert not in_business_hours(local(WED, 12), "ES", hours)
+
+
+# ---------------------------------------------------------------- each country's working week
+
+FRI, SAT, SUN, MON = date(2026, 7, 31), date(2026, 8, 1), date(2026, 8, 2), date(2026, 8, 3)
+
+
+def test_iran_works_saturday_to_thursday_and_rests_on_friday() -> None:
+    assert holidays.country_holidays("IR").weekend == {4}  # the package's word on it
+    assert working_week("IR", HOURS, 2026) == (0, 1, 2, 3, 5, 6)
+    assert not is_business_day(FRI, "IR", HOURS)
+    assert not in_business_hours(local(FRI, 11, tz=TEHRAN), "IR", HOURS)
+    for day in (SAT, SUN, MON):
+        assert is_business_day(day, "IR", HOURS), day
+    assert in_business_hours(local(SUN, 10, tz=TEHRAN), "IR", HOURS)
+    assert not in_business_hours(local(SUN, 8, 59, tz=TEHRAN), "IR", HOURS)  # the hours still apply
+    assert not is_business_day(date(2026, 8, 4), "IR", HOURS)  # Arbaeen, a Tuesday
+
+
+def test_spain_works_monday_to_friday_as_before() -> None:
+    madrid = ZoneInfo("Europe/Madrid")
+    assert working_week("ES", HOURS, 2026) == (0, 1, 2, 3, 4)
+    assert in_business_hours(local(FRI, 10, tz=madrid), "ES", HOURS)
+    assert not in_business_hours(local(SUN, 10, tz=madrid), "ES", HOURS)
+    assert not in_business_hours(local(SAT, 10, tz=madrid), "ES", HOURS)
+    assert not is_business_day(date(2026, 10, 12), "ES", HOURS)  # Fiesta Nacional, a Monday
+
+
+@pytest.mark.parametrize("country", ["", "XX", "zz", "ir "])
+def test_an_empty_or_unknown_country_works_monday_to_friday(country: str) -> None:
+    if country.strip().upper() == "IR":  # any case and stray spaces still name Iran
+        assert not is_business_day(FRI, country, HOURS) and is_business_day(SUN, country, HOURS)
+        return
+    assert working_week(country, HOURS, 2026) == (0, 1, 2, 3, 4)
+    assert [is_business_day(d, country, HOURS) for d in (FRI, SAT, SUN, MON)] == [True, False, False, True]
+    assert is_business_day(date(2026, 12, 25), country, HOURS)  # no public holidays either
+
+
+def test_the_packages_year_by_year_weekend_is_followed() -> None:
+    # The UAE moved its weekend from Friday-Saturday to Saturday-Sunday in 2022.
+    assert not is_business_day(date(2021, 6, 4), "AE", HOURS)  # a Friday
+    assert is_business_day(date(2021, 6, 6), "AE", HOURS)  # a Sunday
+    assert not is_business_day(date(2023, 6, 4), "AE", HOURS)  # a Sunday
+
+
+def test_a_working_day_override_is_per_country_and_keeps_public_holidays() -> None:
+    hours = BusinessHours(working_days={"IR": (5, 6, 0, 1, 2)})  # Saturday to Wednesday
+    assert not is_business_day(date(2026, 7, 30), "IR", hours)  # Thursday: off by the policy
+    assert is_business_day(SAT, "IR", hours)
+    assert not is_business_day(date(2026, 8, 4), "IR", hours)  # Arbaeen stays a holiday
+    assert is_business_day(date(2026, 7, 30), "ES", hours)  # other countries are untouched
+    assert working_week("ir", hours, 2026) == (0, 1, 2, 5, 6)
+
+
+# ---------------------------------------------------------------- the ends of the calendar
+
+
+@pytest.mark.parametrize("country", ["", "IR", "ES", "US", "BR", "XX"])
+def test_the_calendars_ends_never_raise(country: str) -> None:
+    for day in (date.min, date(1, 1, 2), date(9999, 12, 30), date.max):
+        is_business_day(day, country, HOURS)
+        in_business_hours(datetime.combine(day, time(10), UTC), country, HOURS)
+    last = next_business_day(date.max, country, HOURS)
+    assert last is None or last == date.max
+
+
+def test_next_business_day() -> None:
+    assert next_business_day(FRI, "IR", HOURS) == SAT
+    assert next_business_day(SAT, "ES", HOURS) == MON
+    assert next_business_day(FRI, "ES", HOURS) == FRI
+    assert next_business_day(date(9999, 12, 31), "", HOURS) == date(9999, 12, 31)  # a Friday
+    assert next_business_day(date(9999, 12, 25), "XX", HOURS) is not None
+
+
+def test_adding_days_stays_inside_the_calendar() -> None:
+    assert add_days(date(2026, 7, 31), 3) == date(2026, 8, 3)
+    assert add_days(date(9999, 12, 30), 10) == date.max
+    assert add_days(date(1, 1, 5), -10) == date.min
 
 
 # ---------------------------------------------------------------- public holidays
@@ -132,13 +225,20 @@ def test_holidays_are_looked_up_for_the_right_year() -> None:
 
 
 def test_no_fee_without_a_fee() -> None:
-    assert late_fee(None, 100_000) is None
+    assert late_fee(None, 100_000, "EUR") is None
 
 
-def test_a_fixed_fee_is_its_value_whatever_the_amount() -> None:
-    fee = LateFee("fixed", Decimal("25.00"))
-    assert late_fee(fee, 100_000) == 2_500
-    assert late_fee(fee, 500) == 2_500
+def test_a_fixed_fee_is_its_currencys_amount_whatever_the_open_amount() -> None:
+    fee = LateFee(fixed={"EUR": Decimal("25.00"), "IRR": Decimal("1500000")})
+    assert late_fee(fee, 100_000, "EUR") == 2_500
+    assert late_fee(fee, 500, "EUR") == 2_500
+    assert late_fee(fee, 10**12, "IRR") == 150_000_000  # not 25.00 IRR
+
+
+def test_a_currency_without_a_fixed_fee_gets_none() -> None:
+    fee = LateFee(fixed={"EUR": Decimal("25.00")})
+    assert late_fee(fee, 100_000, "IRR") is None
+    assert late_fee(fee, 100_000, "USD") is None
 
 
 @pytest.mark.parametrize(
@@ -154,14 +254,16 @@ def test_a_fixed_fee_is_its_value_whatever_the_amount() -> None:
 def test_a_percent_fee_is_of_the_open_amount_half_up(
     percent: Decimal, open_cents: int, expected: int
 ) -> None:
-    assert late_fee(LateFee("percent", percent), open_cents) == expected
+    assert late_fee(LateFee(percent=percent), open_cents, "BRL") == expected
 
 
-def test_a_percent_fee_never_exceeds_its_cap() -> None:
-    fee = LateFee("percent", Decimal("10"), cap=Decimal("50.00"))
-    assert late_fee(fee, 1_000_000) == 5_000  # 10% of 10,000.00 is 1,000.00, capped
-    assert late_fee(fee, 30_000) == 3_000  # under the cap: the percentage
-    assert late_fee(fee, 50_000) == 5_000  # exactly the cap
+def test_a_percent_fee_never_exceeds_its_currencys_cap() -> None:
+    fee = LateFee(percent=Decimal("10"), cap={"EUR": Decimal("50.00"), "IRR": Decimal("2000000")})
+    assert late_fee(fee, 1_000_000, "EUR") == 5_000  # 10% of 10,000.00 is 1,000.00, capped
+    assert late_fee(fee, 30_000, "EUR") == 3_000  # under the cap: the percentage
+    assert late_fee(fee, 50_000, "EUR") == 5_000  # exactly the cap
+    assert late_fee(fee, 10**11, "IRR") == 200_000_000  # IRR's own cap, not 50.00 IRR
+    assert late_fee(fee, 1_000_000, "USD") == 100_000  # no cap named for USD: the percentage
 
 
 # ---------------------------------------------------------------- statutory interest
@@ -202,6 +304,11 @@ def test_an_early_discount_is_offered_within_its_days_from_issue() -> None:
     )
     assert early_discount(discount, issued, 100_000, date(2026, 3, 12)) is None
     assert early_discount(None, issued, 100_000, issued) is None
+
+
+def test_an_early_discount_at_the_end_of_the_calendar_does_not_overflow() -> None:
+    discount = Discount(Decimal("2"), 365)
+    assert early_discount(discount, date(9999, 12, 1), 100_000, date(9999, 12, 31)) == (2_000, date.max)
 
 
 def test_an_early_discount_is_of_the_open_amount_half_up() -> None:
