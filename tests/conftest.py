@@ -25,6 +25,8 @@ from sqlalchemy.engine import make_url
 from storage.engine import make_engine
 from storage.migrate import ensure_schema
 
+pytest_plugins = ["tests.fakes.fixtures"]  # the fake Telegram and Slack servers
+
 POSTGRES_URL = os.environ.get("COLLECTBOT_TEST_POSTGRES_URL", "").strip()
 COLLECTBOT = str(Path(sys.executable).parent / "collectbot")
 
