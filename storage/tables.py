@@ -354,6 +354,19 @@ class ChatSession(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_ts())
 
 
+class RateBudget(SQLModel, table=True):
+    """A rate limit shared by every process on the database (bot.scheduler.ratelimit).
+
+    `next_at`: the earliest wall-clock instant, in microseconds since the epoch, at which the
+    next message under `key` (a bot token's digest, a chat, a Slack channel) may go.
+    """
+
+    __tablename__ = "rate_budget"
+
+    key: str = Field(primary_key=True, max_length=96)
+    next_at: int = Field(default=0, sa_type=BigInteger)
+
+
 class LinkToken(SQLModel, table=True):
     __tablename__ = "link_token"
 

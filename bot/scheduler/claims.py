@@ -1,43 +1,175 @@
-"""Who holds an outbox row in state `sending`, and whether that holder is still alive.
+"""Who holds an outbox row, and whether that holder is still alive.
 
-A claim dies with its process, not on a timer: the token names the host, the
-pid and the process start time, so a recycled pid is not mistaken for the
-original sender. A row whose holder is dead was maybe sent, maybe not: it is
-marked `unknown`, never sent again, and shown to staff.
+DESIGN "Reliability": claims on outbox rows die with their process or database session,
+not on a timer. A row claimed by a holder that is gone was maybe sent, maybe not (`sending`:
+it becomes `unknown`, never sent again, shown to staff) or certainly not (`pending`: anyone
+may deliver it).
+
+The holder's token names what dies with it:
+- PostgreSQL: the server session of a connection the process keeps open for its whole life,
+  as `pg:<backend pid>:<backend_start in µs>` (both in `pg_stat_activity`). Any process on any
+  host sharing the database can tell whether that session still exists; if the process dies,
+  or its session is cut (a server restart, a network partition), the claim is dead — and the
+  process itself, whose in-flight claims then no longer match its new token, gives them up.
+- SQLite: the local process, as `proc:<pid>:<start time in clock ticks>` (the start time keeps
+  a recycled pid from passing for the original holder). A SQLite database is a local file, so
+  the host name is not part of it: a claim left by a container that was restarted under a new
+  host name is seen dead, not kept forever.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import socket
-from functools import cache
+import threading
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, Engine
+
+log = logging.getLogger("collectbot.claims")
+
+_PG = "pg:"
+_PROC = "proc:"
 
 
 def _start_ticks(pid: int) -> str | None:
+    """Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
             stat = handle.read()
     except OSError:
         return None
-    return stat.rsplit(")", 1)[1].split()[19]  # field 22: start time in clock ticks
+    return stat.rsplit(")", 1)[1].split()[19]
 
 
-@cache
+def process_token(pid: int | None = None) -> str:
+    """`proc:<pid>:<start ticks>` of a local process (this one by default)."""
+    pid = os.getpid() if pid is None else pid
+    return f"{_PROC}{pid}:{_start_ticks(pid) or '0'}"
+
+
+@dataclass
+class ClaimHolder:
+    """This process's identity on one database: the token its claims carry.
+
+    On PostgreSQL it owns a dedicated connection, kept open (idle, autocommit) until `close`;
+    the token is that connection's server session. `token` checks the session first and, if it
+    was lost, opens a new one (a new token: claims made under the old one are dead to everyone,
+    this process included).
+    """
+
+    engine: Engine
+    _token: str = ""
+    _conn: Connection | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def token(self) -> str:
+        """The token to write into `claimed_by` now (str, at most 128 characters)."""
+        if self.engine.dialect.name != "postgresql":
+            return process_token()
+        with self._lock:
+            if self._conn is not None and not self._alive():
+                log.warning("the claim holder's database session was lost; its claims are given up")
+                self._drop()
+            if self._conn is None:
+                self._open()
+            return self._token
+
+    def _open(self) -> None:
+        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        pid, started = conn.exec_driver_sql(
+            "SELECT pid, (extract(epoch FROM backend_start) * 1000000)::bigint "
+            "FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+        ).one()
+        self._conn, self._token = conn, f"{_PG}{pid}:{started}"
+
+    def _alive(self) -> bool:
+        try:
+            self._conn.exec_driver_sql("SELECT 1")  # type: ignore[union-attr]
+            return True
+        except Exception:  # noqa: BLE001  (any failure means the session is gone)
+            return False
+
+    def _drop(self) -> None:
+        conn, self._conn, self._token = self._conn, None, ""
+        if conn is not None:
+            try:
+                conn.invalidate()
+                conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def close(self) -> None:
+        """End the session: every claim of this holder is dead from now on."""
+        with self._lock:
+            self._drop()
+
+
+_holders: weakref.WeakKeyDictionary[Engine, tuple[int, ClaimHolder]] = weakref.WeakKeyDictionary()
+_holders_lock = threading.Lock()
+
+
+def claim_holder(engine: Engine) -> ClaimHolder:
+    """The one holder of this process for `engine` (a forked child gets its own)."""
+    with _holders_lock:
+        found = _holders.get(engine)
+        if found is None or found[0] != os.getpid():
+            found = (os.getpid(), ClaimHolder(engine))
+            _holders[engine] = found
+        return found[1]
+
+
+def dead_holders(conn: Connection, tokens: Iterable[str]) -> set[str]:
+    """The tokens among `tokens` whose process or database session is gone ("" — unclaimed — counts as dead).
+
+    PostgreSQL sessions are looked up in `pg_stat_activity` (one query for all); local processes
+    in /proc. A token of a kind this database cannot check (a `pg:` token on SQLite) or that is
+    malformed cannot belong to a live holder of this database, so it is dead too.
+    """
+    wanted = set(tokens)
+    dead: set[str] = set()
+    sessions: dict[str, str] = {}
+    for token in wanted:
+        if token.startswith(_PG) and conn.dialect.name == "postgresql":
+            sessions[token] = token
+        elif token.startswith(_PROC):
+            try:
+                pid = int(token[len(_PROC) :].split(":", 1)[0])
+            except ValueError:
+                dead.add(token)
+                continue
+            if process_token(pid) != token:
+                dead.add(token)
+        else:
+            dead.add(token)
+    if sessions:
+        live = {
+            f"{_PG}{pid}:{started}"
+            for pid, started in conn.exec_driver_sql(
+                "SELECT pid, (extract(epoch FROM backend_start) * 1000000)::bigint FROM pg_stat_activity"
+            )
+        }
+        dead.update(t for t in sessions if t not in live)
+    return dead
+
+
+# --- the sweep's current calls (replaced by the delivery reshape) -------------------------------
+
+
 def claim_token() -> str:
-    pid = os.getpid()
-    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid) or '0'}"
+    """The local process token (see `process_token`); kept until the sweep moves to `claim_holder`."""
+    return process_token()
 
 
 def holder_is_dead(token: str) -> bool:
-    """True only when we can tell for sure (same host, process gone or pid reused)."""
+    """Whether a local-process token is dead (see `dead_holders`); kept until the sweep moves to it."""
+    if not token.startswith(_PROC):
+        return True
     try:
-        host, pid_text, start = token.rsplit(":", 2)
-        pid = int(pid_text)
+        pid = int(token[len(_PROC) :].split(":", 1)[0])
     except ValueError:
-        return True  # a malformed claim cannot belong to a live sweeper
-    if host != socket.gethostname():
-        return False
-    if pid == os.getpid():
-        return token != claim_token()
-    ticks = _start_ticks(pid)
-    return ticks is None or ticks != start
+        return True
+    return process_token(pid) != token

@@ -15,21 +15,17 @@ from bot.handlers.telegram.conversation import Turn
 from messages.chat import has
 
 
-def _refuse(t: Turn, kind: str, exc: Exception, **ctx: object) -> None:
-    reason = getattr(exc, "reason", "")
-    phrase = f"common.{kind}_{reason}" if reason and has(f"common.{kind}_{reason}") else f"common.{kind}_invalid"
-    t.note(phrase, **ctx)
+def _refuse(t: Turn, kind: str, exc: parsing.ParseError, **ctx: object) -> None:
+    phrase = f"common.{kind}_{exc.reason.value}"
+    t.note(phrase if has(phrase) else f"common.{kind}_invalid", **ctx)
 
 
 def read_amount(t: Turn, currency: str) -> int | None:
-    """The cents the debtor typed (positive), or None after noting why not."""
+    """The cents the debtor typed (positive: the parser refuses zero and signs), or None after noting why not."""
     try:
-        cents = parsing.parse_amount(t.text, t.locale)
-    except ValueError as exc:
+        cents = parsing.parse_amount(t.text, t.locale, currency=currency)
+    except parsing.ParseError as exc:
         _refuse(t, "amount", exc, currency=currency)
-        return None
-    if cents <= 0:
-        t.note("common.amount_not_positive", currency=currency)
         return None
     return cents
 
@@ -38,6 +34,6 @@ def read_date(t: Turn) -> date | None:
     """The date the debtor typed, or None after noting why not."""
     try:
         return parsing.parse_date(t.text, t.locale)
-    except ValueError as exc:
+    except parsing.ParseError as exc:
         _refuse(t, "date", exc)
         return None

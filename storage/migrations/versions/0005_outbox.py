@@ -1,4 +1,4 @@
-"""outboxes: debtor messages rendered before they are recorded; staff alerts delivered after commit
+"""outboxes: debtor messages rendered before they are recorded; staff alerts delivered after commit; rate budget
 
 Revision ID: 0005_outbox
 Revises: 0002
@@ -42,6 +42,13 @@ def upgrade() -> None:
     op.create_index("ix_outbound_message_customer_id", "outbound_message", ["customer_id"], unique=False)
     op.create_index("ix_outbound_message_status", "outbound_message", ["status"], unique=False)
 
+    op.create_table(
+        "rate_budget",
+        sa.Column("key", sa.String(length=96), nullable=False),
+        sa.Column("next_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
+
     with op.batch_alter_table("reminder_send") as batch:
         batch.add_column(sa.Column("message_id", sa.Integer(), nullable=True))
         batch.create_foreign_key("fk_reminder_send_message_id", "outbound_message", ["message_id"], ["id"])
@@ -70,6 +77,7 @@ def downgrade() -> None:
         batch.drop_index("ix_reminder_send_message_id")
         batch.drop_constraint("fk_reminder_send_message_id", type_="foreignkey")
         batch.drop_column("message_id")
+    op.drop_table("rate_budget")
     op.drop_index("ix_outbound_message_status", table_name="outbound_message")
     op.drop_index("ix_outbound_message_customer_id", table_name="outbound_message")
     op.drop_table("outbound_message")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from enum import StrEnum
 
+from bot.domain.parsing import ParseError, not_in_future
 from bot.handlers.telegram import choose
 from bot.handlers.telegram.answers import read_amount, read_date
 from bot.handlers.telegram.conversation import Flow, Turn, add_flow
@@ -129,7 +130,9 @@ def _answer_date(t: Turn) -> State:
         day = read_date(t)
     if day is None:
         return State.DATE
-    if day > today:
+    try:
+        not_in_future(day, today)
+    except ParseError:
         t.note("paid.date_in_future")
         return State.DATE
     t.data["date"] = day.isoformat()

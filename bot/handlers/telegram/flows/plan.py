@@ -119,7 +119,7 @@ def _answer_dates(t: Turn) -> State:
     for part in parts:
         try:
             days.append(parsing.parse_date(part, t.locale))
-        except ValueError:
+        except parsing.ParseError:
             t.note("plan.date_unreadable", text=part)
             return State.DATES
     try:
