@@ -17,26 +17,29 @@ from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.app import App
+from bot.scheduler.ratelimit import SharedBudget, TelegramRateLimiter
 
 
 class TelegramUnavailable(Exception):
     """Telegram cannot be used: no token, a refused token, or the Bot API out of reach (one line, no secret)."""
 
 
-def telegram_bot(app: App) -> ExtBot:
-    """SEAM (see the module): the ExtBot for TELEGRAM_BOT_TOKEN, COLLECTBOT_TELEGRAM_API_URL and _FILE_URL.
-
-    Raises TelegramUnavailable when no token is configured.
+def telegram_bot(app: App, *, rate_limited: bool = True) -> ExtBot:
+    """SEAM (see the module): the ExtBot for TELEGRAM_BOT_TOKEN, COLLECTBOT_TELEGRAM_API_URL and _FILE_URL,
+    with the rate budget every process on the database shares (bot.scheduler.ratelimit; tests of
+    the conversation alone may leave it out). Raises TelegramUnavailable when no token is configured.
     """
     secret = app.settings.telegram_bot_token
     if secret is None or not secret.get_secret_value().strip():
         raise TelegramUnavailable("TELEGRAM_BOT_TOKEN is not set: Telegram is off")
+    token = secret.get_secret_value().strip()
     return ExtBot(
-        secret.get_secret_value().strip(),
+        token,
         base_url=app.settings.telegram_api_url,
         base_file_url=app.settings.resolved_telegram_file_url,
         request=HTTPXRequest(connection_pool_size=8, connect_timeout=10, read_timeout=15),
         get_updates_request=HTTPXRequest(connection_pool_size=1, connect_timeout=10, read_timeout=40),
+        rate_limiter=TelegramRateLimiter(SharedBudget(app.engine), token) if rate_limited else None,
     )
 
 
