@@ -107,7 +107,7 @@ def answer_items(t: Turn, *, multi: bool, account: bool = False) -> bool:
         return False
     if code.startswith("i") and code[1:].isdigit() and int(code[1:]) < len(items):
         i = int(code[1:])
-        if not multi:
+        if not multi or len(items) == 1:  # one invoice: choosing it is the whole answer
             t.data["sel"] = [i]
             return True
         sel = set(t.data.get("sel", []))

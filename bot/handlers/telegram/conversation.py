@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection
 
 from bot.services.chats import ChatContact, Session, chat_contact, load_session, mark_reachable, save_session
+from bot.services.keyboards import reminder_keyboard
 from messages.chat import label, say
 
 if TYPE_CHECKING:
@@ -249,9 +250,12 @@ def _enter(t: Turn, flow: Flow, state: StrEnum | None) -> None:
 
 
 def cancel(t: Turn) -> None:
-    """`/cancel` or the Cancel button: the flow ends and nothing of it is recorded."""
-    if t.session.flow:
-        t.session.clear()
-        t.say("common.cancelled")
-    else:
-        t.say("common.nothing_to_cancel")
+    """`/cancel` or the Cancel button: the flow ends and nothing of it is recorded; the menu again."""
+    phrase = "common.cancelled" if t.session.flow else "common.nothing_to_cancel"
+    t.session.clear()
+    t.say(phrase, buttons=menu_buttons(t.locale))
+
+
+def menu_buttons(locale: str) -> Buttons:
+    """The six reminder buttons, for the menu too (DESIGN order, two per row)."""
+    return [[(b["text"], b["callback_data"]) for b in row] for row in reminder_keyboard(locale)]

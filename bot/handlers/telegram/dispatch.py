@@ -14,20 +14,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.handlers.telegram import conversation, linking
-from bot.handlers.telegram.conversation import FLOWS, Turn
+from bot.handlers.telegram.conversation import FLOWS, Turn, menu_buttons
 from bot.services.chats import set_chat_locale
-from bot.services.keyboards import CALLBACK_PREFIX, reminder_keyboard
+from bot.services.keyboards import CALLBACK_PREFIX
 from bot.services.talk import record_inbound
 from messages.chat import label
 from messages.locales import SUPPORTED_LOCALES
 
 LANGUAGE_PREFIX = "l:"
 MENU_COMMANDS = ("menu", "help")
-
-
-def menu_buttons(locale: str) -> list[list[tuple[str, str]]]:
-    """The six reminder buttons, for the menu too (DESIGN order, two per row)."""
-    return [[(b["text"], b["callback_data"]) for b in row] for row in reminder_keyboard(locale)]
 
 
 def route(t: Turn) -> None:

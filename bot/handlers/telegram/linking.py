@@ -7,7 +7,7 @@ After LINK_ATTEMPTS wrong tokens in LINK_WINDOW the chat is told to wait (bot.se
 
 from __future__ import annotations
 
-from bot.handlers.telegram.conversation import Turn
+from bot.handlers.telegram.conversation import Turn, menu_buttons
 from bot.services.chats import chat_contact
 from bot.services.linking import LINK_ATTEMPTS, LINK_WINDOW, LinkRefused, redeem
 
@@ -38,8 +38,6 @@ def start_with_token(t: Turn, token: str) -> None:
     t.session.clear()  # a flow begun for another customer must not go on for this one
     t.chat = chat_contact(t.conn, t.session.chat_id)
     assert t.chat is not None and t.chat.customer.id == linked.customer_id
-    from bot.handlers.telegram.dispatch import menu_buttons
-
     t.say(
         "link.linked",
         buttons=menu_buttons(t.locale),
