@@ -114,7 +114,10 @@ def _typed_count(text: str) -> int | None:
 
 
 def _answer_dates(t: Turn) -> State:
-    parts = [p.strip() for p in t.text.replace(";", "\n").replace(",", "\n").splitlines() if p.strip()]
+    text = t.text
+    for mark in (";", ",", "،", "؛"):  # Latin and Arabic-script commas and semicolons
+        text = text.replace(mark, "\n")
+    parts = [p.strip() for p in text.splitlines() if p.strip()]
     days: list[date] = []
     for part in parts:
         try:
