@@ -62,7 +62,8 @@ async def test_a_dispute_in_spanish_pauses_the_invoice_and_alerts_staff(rig: Bot
                                                  f"debtor:{GAMA_CHAT}")
     assert rows(rig, select(DisputeItem.disputed_cents)) == [(250000,)]
     assert statuses(rig, "GAMA") == {"ES-1": "disputed"}
-    ((payload, alert),) = rows(rig, select(StaffAlert.payload, StaffAlert.text).where(StaffAlert.kind == "dispute_opened"))
+    ((payload, alert),) = rows(rig, select(StaffAlert.payload, StaffAlert.text)
+                               .where(StaffAlert.kind == "dispute_opened"))
     assert payload == {"decision": "dispute", "id": 1} and "&lt;rotas&gt; &amp; mojadas" in alert
     # a disputed invoice is not offered again
     replies = await rig.click(GAMA_CHAT, data="a:dispute", message=rig.tg.sent(GAMA_CHAT)[0])

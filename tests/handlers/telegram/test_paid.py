@@ -49,7 +49,8 @@ async def test_i_paid_records_a_claim_on_the_chosen_invoices_and_alerts_staff(ri
     with rig.app.engine.connect() as conn:
         allocs = conn.execute(select(Allocation.document_ref, Allocation.amount_cents)
                               .where(Allocation.payment_id == pay.id)).all()
-        events = conn.execute(select(Event.kind, Event.actor, Event.doc_refs).where(Event.kind == "payment_claimed")).all()
+        events = conn.execute(select(Event.kind, Event.actor, Event.doc_refs)
+                              .where(Event.kind == "payment_claimed")).all()
         alerts = conn.execute(select(StaffAlert.kind, StaffAlert.payload, StaffAlert.text, StaffAlert.status)).all()
         session = conn.execute(select(ChatSession.flow).where(ChatSession.chat_id == ACME_CHAT)).scalar_one()
     assert (pay.status, pay.amount_cents, pay.currency, pay.date.isoformat()) == ("claimed", 80000, "USD", "2026-03-14")
