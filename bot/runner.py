@@ -71,10 +71,11 @@ async def _start_telegram(app: App):  # noqa: ANN202
         log.info("TELEGRAM_BOT_TOKEN is not set: the debtor's bot is off")
         return None
     from bot.handlers.telegram import build_application
-    from bot.handlers.telegram.botapi import TelegramUnavailable
+    from bot.handlers.telegram.botapi import TelegramUnavailable, check_bot
 
     application = build_application(app)
-    try:
+    try:  # getMe first: PTB's own initialize() would name the token in its error
+        await check_bot(application.bot, app)
         await application.initialize()
         await application.post_init(application)
     except TelegramUnavailable as exc:

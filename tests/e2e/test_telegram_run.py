@@ -86,7 +86,7 @@ def test_kill_9_mid_flow_and_a_new_process_resumes_it(world, database_url: str, 
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr
-    assert "Traceback" not in stderr
+    assert "Traceback" not in stderr and tg.token not in stderr and "polling as @collectbot_test_bot" in stderr
     engine = make_engine(database_url)
     with engine.connect() as conn:
         claims = conn.execute(select(Payment.amount_cents, Payment.date, Payment.reference)
@@ -94,3 +94,12 @@ def test_kill_9_mid_flow_and_a_new_process_resumes_it(world, database_url: str, 
     engine.dispose()
     assert [(c, d.isoformat(), r) for c, d, r in claims] == [(623456, "2026-01-31", "PIX-998877")]
     assert len(tg.commands) == 5  # the command menu: the default and each of en, es, pt, fa
+
+
+def test_a_refused_token_is_one_line_at_start_up(world, tmp_path: Path) -> None:  # noqa: ANN001
+    tg, env, _ = world
+    proc = subprocess.run([COLLECTBOT, "run"], env=env | {"TELEGRAM_BOT_TOKEN": "42:AAnot-the-right-one"},
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == "error: Telegram refused TELEGRAM_BOT_TOKEN (getMe: unauthorized)"
+    assert "AAnot-the-right-one" not in proc.stderr and "Traceback" not in proc.stderr

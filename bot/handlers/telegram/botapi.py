@@ -11,6 +11,7 @@ exception text from here reaches a user or a log without `redact`.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import ExtBot
@@ -33,6 +34,9 @@ def telegram_bot(app: App, *, rate_limited: bool = True) -> ExtBot:
     if secret is None or not secret.get_secret_value().strip():
         raise TelegramUnavailable("TELEGRAM_BOT_TOKEN is not set: Telegram is off")
     token = secret.get_secret_value().strip()
+    # Every Bot API URL holds the token (/bot<token>/method) and httpx logs each request's URL at
+    # INFO: keep httpx to warnings so that `collectbot run`'s INFO log never shows the token.
+    logging.getLogger("httpx").setLevel(max(logging.getLogger("httpx").level, logging.WARNING))
     return ExtBot(
         token,
         base_url=app.settings.telegram_api_url,

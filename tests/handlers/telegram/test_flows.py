@@ -205,3 +205,33 @@ async def test_talking_to_a_person_records_each_message_opens_a_conversation_and
     assert "What would you like to do?" in texts(replies)
     assert len(rows(rig, select(StaffAlert.id).where(StaffAlert.kind == "message_in"))) == 2
     assert rows(rig, select(Event.text).where(Event.kind == "message_in").order_by(Event.id.desc()))[0] == ("thanks",)
+
+
+async def test_every_open_invoice_is_offered_page_by_page_and_a_long_statement_is_split(
+    rig: BotRig, tmp_path
+) -> None:  # noqa: ANN001
+    from bot.importer import import_file
+
+    lines = ["doc_ref,customer_ref,type,issue_date,due_date,amount,currency,related_doc_ref"]
+    lines += [f"LONG-REFERENCE-{n:03d},GAMA,invoice,2026-01-{1 + n % 28:02d},2026-02-{1 + n % 28:02d},"
+              f"{100 + n}.00,EUR," for n in range(60)]
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    import_file(rig.app.engine, "documents", path, rig.app.import_context())
+    await linked(rig, GAMA_CHAT, "GAMA", "es")
+    await rig.click(GAMA_CHAT, "Ya pagué")
+    first = rig.tg.last(GAMA_CHAT)
+    assert "(página 1 de 8)" in first.plain_text
+    offered = [b for row in first.button_texts for b in row if b.startswith(("ES-", "LONG-"))]
+    assert len(offered) == 8
+    await rig.click(GAMA_CHAT, "Siguientes ▶")
+    second = rig.tg.last(GAMA_CHAT)  # the same message, now page 2
+    assert second.message_id == first.message_id and "(página 2 de 8)" in second.plain_text
+    seen = set(offered) | {b for row in second.button_texts for b in row if b.startswith(("ES-", "LONG-"))}
+    assert len(seen) == 16
+    await rig.send(GAMA_CHAT, "/cancel")
+    replies = await rig.click(GAMA_CHAT, data="a:statement", message=rig.tg.sent(GAMA_CHAT)[0])
+    assert len(replies) >= 3 and replies[-1].file is not None  # several messages, then the CSV
+    assert all(len(m.plain_text) <= 4096 for m in replies[:-1])
+    text = "\n".join(m.plain_text for m in replies[:-1])
+    assert all(f"LONG-REFERENCE-{n:03d}" in text for n in range(60)) and "ES-1" in text
