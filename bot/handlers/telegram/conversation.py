@@ -215,11 +215,16 @@ def process(services: ChatServices, inbound: Inbound) -> Outcome:
 
 
 def start_flow(t: Turn, flow: Flow) -> None:
-    """Begin `flow` (any flow the chat was in ends: nothing of it was written)."""
+    """Begin `flow`; a flow the chat was in ends (nothing of it was written) unless the new one is
+    over at once (the statement, or nothing to choose from): then the debtor is still where they were."""
+    before = (t.session.flow, t.session.step, t.session.nonce, dict(t.session.data))
     t.session.clear()
     t.session.flow = flow.name
     t.session.nonce = secrets.token_urlsafe(6)
     state = flow.begin(t)
+    if state is None:
+        t.session.flow, t.session.step, t.session.nonce, t.session.data = before
+        return
     _enter(t, flow, state)
 
 

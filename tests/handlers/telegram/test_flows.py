@@ -235,3 +235,12 @@ async def test_every_open_invoice_is_offered_page_by_page_and_a_long_statement_i
     assert all(len(m.plain_text) <= 4096 for m in replies[:-1])
     text = "\n".join(m.plain_text for m in replies[:-1])
     assert all(f"LONG-REFERENCE-{n:03d}" in text for n in range(60)) and "ES-1" in text
+
+
+async def test_the_statement_in_the_middle_of_a_flow_leaves_the_debtor_where_they_were(rig: BotRig) -> None:
+    await linked(rig, ACME_CHAT, "ACME")
+    await rig.click(ACME_CHAT, "I paid")
+    await rig.click(ACME_CHAT, "All in USD ($1,200.50)")
+    await rig.send(ACME_CHAT, "/statement")
+    replies = await rig.send(ACME_CHAT, "100")  # still the answer to "how much did you pay?"
+    assert "When did you pay?" in texts(replies)

@@ -94,3 +94,14 @@ async def test_a_chat_linked_with_a_new_link_moves_and_a_customer_may_have_sever
     assert rows[0][1] != rows[1][1]
     statement = await rig.send(ACME_CHAT, "/statement")
     assert "BR-1" in texts(statement) and "INV-1" not in texts(statement)
+
+
+async def test_a_chat_that_had_blocked_the_bot_and_writes_again_is_reachable_again(rig: BotRig) -> None:
+    from sqlalchemy import update
+
+    await rig.send(ACME_CHAT, f"/start {rig.link(ACME_CHAT, 'ACME')}")
+    with rig.app.engine.begin() as conn:
+        conn.execute(update(Contact).where(Contact.telegram_chat_id == ACME_CHAT).values(reachable=False))
+    await rig.send(ACME_CHAT, "/menu")
+    with rig.app.engine.connect() as conn:
+        assert conn.execute(select(Contact.reachable).where(Contact.telegram_chat_id == ACME_CHAT)).scalar_one()
