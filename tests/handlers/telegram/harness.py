@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -83,7 +83,6 @@ class BotRig:
     app: App
     tg: FakeTelegram
     application: Application | None = None
-    pushed: list[int] = field(default_factory=list)
 
     async def start(self, *, rate_limited: bool = False) -> BotRig:
         """Start a fresh Application (as `collectbot run` does); `rate_limited` uses the shared budget."""

@@ -23,6 +23,7 @@ class State(StrEnum):
 
 
 def begin(t: Turn) -> State | None:
+    """The first question (None: nothing to ask, the debtor was told why)."""
     t.data["items"] = choose.snapshot(t, exclude=frozenset({"disputed"}))
     if not t.data["items"]:
         t.say("dispute.nothing_open")
@@ -31,6 +32,7 @@ def begin(t: Turn) -> State | None:
 
 
 def ask(t: Turn, state: State) -> None:
+    """Ask the question of `state` (one message, its buttons, any note about the last answer)."""
     if state is State.INVOICE:
         choose.ask_items(t, "dispute.ask_invoice", multi=False)
     elif state is State.REASON:
@@ -53,6 +55,7 @@ def ask(t: Turn, state: State) -> None:
 
 
 def answer(t: Turn, state: State) -> State | None:
+    """Take the answer to `state`: the next state, the same one (asked again), or None when done."""
     if state is State.INVOICE:
         return State.REASON if choose.answer_items(t, multi=False) else State.INVOICE
     if state is State.REASON:

@@ -30,6 +30,7 @@ class State(StrEnum):
 
 
 def begin(t: Turn) -> State | None:
+    """The first question (None: nothing to ask, the debtor was told why)."""
     t.data["items"] = choose.snapshot(t)
     if not t.data["items"]:
         t.say("paid.nothing_open")
@@ -38,6 +39,7 @@ def begin(t: Turn) -> State | None:
 
 
 def ask(t: Turn, state: State) -> None:
+    """Ask the question of `state` (one message, its buttons, any note about the last answer)."""
     d = t.data
     if state is State.INVOICES:
         choose.ask_items(t, "paid.ask_invoices", multi=True)
@@ -81,6 +83,7 @@ def ask(t: Turn, state: State) -> None:
 
 
 def answer(t: Turn, state: State) -> State | None:
+    """Take the answer to `state`: the next state, the same one (asked again), or None when done."""
     d = t.data
     if state is State.INVOICES:
         return State.AMOUNT if choose.answer_items(t, multi=True) else State.INVOICES

@@ -21,11 +21,13 @@ class State(StrEnum):
 
 
 def begin(t: Turn) -> State:
+    """The first question (None: nothing to ask, the debtor was told why)."""
     t.data["sent"] = 0
     return State.TALK
 
 
 def ask(t: Turn, state: State) -> None:
+    """Ask the question of `state` (one message, its buttons, any note about the last answer)."""
     done = [[t.button("person.done_button", DONE)]]
     if t.data.get("sent"):
         t.say("person.passed_on", buttons=done)
@@ -34,6 +36,7 @@ def ask(t: Turn, state: State) -> None:
 
 
 def answer(t: Turn, state: State) -> State | None:
+    """Take the answer to `state`: the next state, the same one (asked again), or None when done."""
     assert t.chat is not None
     if t.code == DONE:
         t.say("person.done" if t.data.get("sent") else "person.done_nothing")

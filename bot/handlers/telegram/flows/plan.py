@@ -36,6 +36,7 @@ class State(StrEnum):
 
 
 def begin(t: Turn) -> State | None:
+    """The first question (None: nothing to ask, the debtor was told why)."""
     taken = choose.proposed_plan_refs(t)
     items = [i for i in choose.snapshot(t, exclude=frozenset({"in_plan"})) if i["ref"] not in taken]
     t.data["items"] = items
@@ -53,6 +54,7 @@ def _schedule(t: Turn) -> list[tuple[date, int]]:
 
 
 def ask(t: Turn, state: State) -> None:
+    """Ask the question of `state` (one message, its buttons, any note about the last answer)."""
     if state is State.INVOICES:
         choose.ask_items(t, "plan.ask_invoices", multi=True)
     elif state is State.HOW:
@@ -79,6 +81,7 @@ def ask(t: Turn, state: State) -> None:
 
 
 def answer(t: Turn, state: State) -> State | None:
+    """Take the answer to `state`: the next state, the same one (asked again), or None when done."""
     if state is State.INVOICES:
         return State.HOW if choose.answer_items(t, multi=True) else State.INVOICES
     if state is State.HOW:

@@ -27,6 +27,7 @@ class State(StrEnum):
 
 
 def begin(t: Turn) -> State | None:
+    """The first question (None: nothing to ask, the debtor was told why)."""
     t.data["items"] = choose.snapshot(t)
     if not t.data["items"]:
         t.say("promise.nothing_open")
@@ -44,6 +45,7 @@ def _what(t: Turn) -> dict:
 
 
 def ask(t: Turn, state: State) -> None:
+    """Ask the question of `state` (one message, its buttons, any note about the last answer)."""
     d = t.data
     if state is State.INVOICE:
         choose.ask_items(t, "promise.ask_invoice", multi=False, account=True)
@@ -75,6 +77,7 @@ def ask(t: Turn, state: State) -> None:
 
 
 def answer(t: Turn, state: State) -> State | None:
+    """Take the answer to `state`: the next state, the same one (asked again), or None when done."""
     d = t.data
     if state is State.INVOICE:
         return State.AMOUNT if choose.answer_items(t, multi=False, account=True) else State.INVOICE
