@@ -19,8 +19,7 @@ from bot.domain.csv_rows import CustomerDefaults
 from bot.domain.policy import Policy
 from bot.domain.policy_loader import PolicyError
 from bot.importer import ImportContext
-from storage.engine import make_engine
-from storage.migrate import ensure_schema
+from storage.engine import open_database
 
 
 @dataclass
@@ -30,9 +29,7 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
-        engine = make_engine(self.settings.database_url)
-        ensure_schema(engine)
-        return engine
+        return open_database(self.settings.database_url)
 
     @cached_property
     def policy(self) -> Policy:

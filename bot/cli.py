@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot import cli_cases, cli_debtor, cli_ledger, cli_ops
+from bot import cli_cases, cli_debtor, cli_ledger, cli_ops, cli_reports
 from bot.domain.policy_loader import PolicyError
 
 app = typer.Typer(
@@ -17,13 +17,27 @@ cli_ledger.register(app)
 cli_ops.register(app)
 cli_cases.register(app)
 cli_debtor.register(app)
+cli_reports.register(cli_ledger.report_app)
 
 
 def main() -> None:
-    """Run the CLI. A broken policy (COLLECTBOT_POLICY_FILE, templates) is one line in every
-    command that loads it, whichever command that is (DESIGN: no traceback reaches a user)."""
+    """Run the CLI: a broken policy (COLLECTBOT_POLICY_FILE, templates) or a database that cannot be
+    used ends in one line in every command that meets it (DESIGN "Interfaces": no traceback)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from storage.engine import DatabaseUnavailable, database_name, failure_reason
+
     try:
         app()
     except PolicyError as exc:
         typer.echo(f"error: {' '.join(exc.located().split())}", err=True)
+        raise SystemExit(1) from None
+    except DatabaseUnavailable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    except DBAPIError as exc:  # the database went away in the middle of a command
+        from bot.config import Settings
+
+        url = Settings().database_url
+        typer.echo(f"error: database {database_name(url)}: {failure_reason(exc, url)}", err=True)
         raise SystemExit(1) from None

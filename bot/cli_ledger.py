@@ -34,10 +34,7 @@ def register(app: typer.Typer) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every Alembic migration up to head."""
-    the_app = build_app()
-    from storage.engine import make_engine
-
-    engine = make_engine(the_app.settings.database_url)
+    engine = build_app().engine  # opening it applies every migration (storage.migrate.ensure_schema)
     upgrade(engine)
     err.print(f"database at revision {current_revision(engine)}")
 

@@ -100,18 +100,29 @@ def policy_check(file: Path) -> None:
                 f"{s.offset_days:+d}",
                 s.template,
                 "yes" if s.skippable else "",
-                escape(_fee_text(s.late_fee)),
+                _fee_column(s.late_fee),
                 f"{s.heads_up_days}d" if s.heads_up_days else "",
                 ", ".join(s.actions),
                 "needed" if s.sales_approval else "",
             )
         out.print(t)
+        for s in seg.steps:
+            if s.late_fee is not None and (s.late_fee.fixed is not None or s.late_fee.cap):
+                out.print(f"  {s.name} fee: {escape(_fee_text(s.late_fee))}")
         if seg.interest_annual_rate is not None:
             out.print(f"  statutory interest: {seg.interest_annual_rate} a year")
         if seg.discount is not None:
             out.print(f"  early payment: {seg.discount.percent}% within {seg.discount.within_days} days")
     for template, locales in checked.templates.fallbacks.items():
         out.print(f"template {escape(template)}: no {', '.join(locales)} version, those contacts read English")
+
+
+def _fee_column(fee) -> str:  # noqa: ANN001
+    if fee is None:
+        return "-"
+    if fee.fixed is not None:
+        return f"fixed ({len(fee.fixed)} currenc{'y' if len(fee.fixed) == 1 else 'ies'})"
+    return f"{fee.percent}%" + (" capped" if fee.cap else "")
 
 
 def _fee_text(fee) -> str:  # noqa: ANN001
@@ -122,7 +133,7 @@ def _fee_text(fee) -> str:  # noqa: ANN001
         amounts = ", ".join(f"{cur} {amount}" for cur, amount in sorted(fee.fixed.items()))
         return f"fixed {amounts}; no fixed fee in other currencies"
     caps = ", ".join(f"{cur} {amount}" for cur, amount in sorted(fee.cap.items()))
-    return f"{fee.percent}%" + (f" (cap {caps}; uncapped in other currencies)" if caps else "")
+    return f"{fee.percent}% of the open amount" + (f", capped at {caps}; uncapped in other currencies" if caps else "")
 
 
 def _hours_line(policy) -> str:  # noqa: ANN001

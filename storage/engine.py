@@ -2,12 +2,85 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlmodel import Session
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be used; the message is one line that names it, never with its password.
+
+    DESIGN "Interfaces": a command that cannot reach its database (server down, unknown database,
+    bad URL, unwritable SQLite path) exits non-zero with one line naming the database.
+    """
+
+
+_USERINFO = re.compile(r"([^/@:]*):[^/@:]*@")
+
+
+def database_name(url: str | URL) -> str:
+    """How to name a database to a person: the URL with its password masked (`***`)."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return _USERINFO.sub(r"//\1:***@", url)
+
+
+def failure_reason(exc: BaseException, url: str | URL | None = None) -> str:
+    """The first line of a database error, without SQLAlchemy's background link or the password."""
+    inner = getattr(exc, "orig", None) or exc
+    text = " ".join(str(inner).split("\n", 1)[0].split()).strip() or type(inner).__name__
+    password = (url if isinstance(url, URL) else make_url(url)).password if url else None
+    if password:
+        text = text.replace(str(password), "***")
+    return text.removeprefix("connection failed: ")
+
+
+def open_database(url: str) -> Engine:
+    """An engine on `url` with the schema brought up to date (storage.migrate.ensure_schema).
+
+    Raises DatabaseUnavailable with one line for: a string that is not a database URL, a driver
+    that is not installed (`postgres://` is suggested its right spelling), a SQLite file whose
+    directory does not exist or that is not a SQLite database or cannot be written, and a
+    PostgreSQL server that does not answer or lacks the database.
+    """
+    from storage.migrate import ensure_schema
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # Not echoed: what is not a URL cannot be told apart from a password pasted by mistake.
+        raise DatabaseUnavailable(
+            "COLLECTBOT_DATABASE_URL is not a database URL "
+            "(e.g. sqlite:///./collectbot.db or postgresql+psycopg://user@host/db)"
+        ) from None
+    name = database_name(parsed)
+    if parsed.drivername in ("postgres", "postgresql+psycopg2") or parsed.drivername.startswith("postgres+"):
+        raise DatabaseUnavailable(f"database {name}: write postgresql+psycopg://... (the driver is psycopg 3)")
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        folder = Path(parsed.database).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise DatabaseUnavailable(f"database {name}: the directory {folder} does not exist")
+    try:
+        engine = make_engine(url)
+    except (NoSuchModuleError, ModuleNotFoundError, ArgumentError) as exc:
+        raise DatabaseUnavailable(
+            f"database {name}: unsupported driver ({failure_reason(exc)}); use sqlite:/// or postgresql+psycopg://"
+        ) from None
+    try:
+        ensure_schema(engine)
+    except DBAPIError as exc:
+        engine.dispose()
+        raise DatabaseUnavailable(f"cannot use database {name}: {failure_reason(exc, parsed)}") from None
+    return engine
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

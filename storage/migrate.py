@@ -2,13 +2,16 @@
 
 Every command calls `ensure_schema`, which costs one query when the database is
 already at head. Two processes upgrading at once are serialised by a lock (a
-file lock beside a SQLite database, an advisory lock on PostgreSQL).
+file lock in the temp directory for a SQLite database, an advisory lock on
+PostgreSQL).
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,7 +45,10 @@ def _upgrade_lock(engine: Engine):  # noqa: ANN202
         if not db or db == ":memory:":
             yield
             return
-        with open(os.path.abspath(db) + ".migrate-lock", "a+") as handle:
+        # The lock file lives in the temp directory, not beside the database (often the working
+        # directory): one per database path, empty, and shared by every process on this host.
+        digest = hashlib.sha256(os.path.abspath(db).encode()).hexdigest()[:16]
+        with open(os.path.join(tempfile.gettempdir(), f"collectbot-migrate-{digest}.lock"), "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

@@ -7,7 +7,7 @@ which files were imported can never change an answer. Amounts are int cents.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
@@ -69,6 +69,39 @@ class _Credit:
     date: date
     ref: str
     cents: int
+    type: str = "payment"
+
+
+class Application(NamedTuple):
+    """Part of a credit (payment, credit note, withholding) that reduced one open item."""
+
+    item_ref: str
+    source_ref: str
+    source_type: str  # "payment", "credit_note" or "withholding"
+    source_date: date  # the payment's date, or the credit note's or withholding's issue date
+    currency: str
+    cents: int
+
+
+def applications(docs: Iterable[Doc], payments: Iterable[Pay], as_of: date) -> list[Application]:
+    """Which credit reduced which item, exactly as `compute_balance` applies them at `as_of`.
+
+    The same rules in the same order (DESIGN "Balance rules" steps 1-3), so a report that
+    asks when an item was paid agrees with every balance: the item's open amount at
+    `as_of` is its amount less the cents of its applications. Unapplied credit has none.
+    """
+    counted_docs = [d for d in docs if d.issue_date <= as_of]
+    counted_pays = [p for p in payments if p.date <= as_of]
+    out: list[Application] = []
+    for currency in sorted({d.currency for d in counted_docs} | {p.currency for p in counted_pays}):
+        _apply(
+            [d for d in counted_docs if d.currency == currency],
+            [p for p in counted_pays if p.currency == currency],
+            lambda item, credit, cents, cur=currency: out.append(
+                Application(item, credit.ref, credit.type, credit.date, cur, cents)
+            ),
+        )
+    return out
 
 
 def _item_sort_key(doc: Doc) -> tuple:
@@ -134,8 +167,13 @@ def compute_balance(
     )
 
 
-def _apply(docs: list[Doc], pays: list[Pay]) -> tuple[dict[str, int], int]:
-    """Steps 1-4 for one currency: returns open cents per item ref, and unapplied credit."""
+def _apply(
+    docs: list[Doc], pays: list[Pay], applied: Callable[[str, _Credit, int], None] | None = None
+) -> tuple[dict[str, int], int]:
+    """Steps 1-4 for one currency: returns open cents per item ref, and unapplied credit.
+
+    `applied(item ref, credit, cents)`, when given, hears every reduction (for `applications`).
+    """
     items = {d.ref: d for d in docs if d.type in ITEM_TYPES}
     open_map = {ref: d.amount_cents for ref, d in items.items()}
     pool: list[_Credit] = []
@@ -147,8 +185,10 @@ def _apply(docs: list[Doc], pays: list[Pay]) -> tuple[dict[str, int], int]:
             used = min(left, open_map[credit.related_ref])
             open_map[credit.related_ref] -= used
             left -= used
+            if applied is not None and used:
+                applied(credit.related_ref, _Credit(credit.issue_date, credit.ref, used, credit.type), used)
         if left:
-            pool.append(_Credit(credit.issue_date, credit.ref, left))
+            pool.append(_Credit(credit.issue_date, credit.ref, left, credit.type))
 
     # 2. Payments' explicit applies_to amounts reduce the named documents.
     for pay in sorted(pays, key=lambda p: (p.date, p.ref)):
@@ -159,6 +199,8 @@ def _apply(docs: list[Doc], pays: list[Pay]) -> tuple[dict[str, int], int]:
                 used = min(cents, open_map[ref])
                 open_map[ref] -= used
                 left -= used
+                if applied is not None and used:
+                    applied(ref, _Credit(pay.date, pay.ref, used), used)
         if left:
             pool.append(_Credit(pay.date, pay.ref, left))
 
@@ -172,6 +214,8 @@ def _apply(docs: list[Doc], pays: list[Pay]) -> tuple[dict[str, int], int]:
             used = min(credit.cents, open_map[ref])
             open_map[ref] -= used
             credit.cents -= used
+            if applied is not None and used:
+                applied(ref, credit, used)
             if open_map[ref] == 0:
                 pos += 1
 

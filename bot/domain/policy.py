@@ -43,6 +43,10 @@ from bot.domain.policy_values import (
 _CONFIG = ConfigDict(extra="forbid")
 
 
+def _items(table: dict | None) -> tuple | None:
+    return None if table is None else tuple(sorted(table.items()))
+
+
 @dataclass(frozen=True, config=_CONFIG)
 class LateFee:
     """A fee mentioned in a reminder: a percent of the open amount (optionally capped), or fixed.
@@ -65,6 +69,9 @@ class LateFee:
         if self.fixed is not None and self.cap:
             refuse("a cap applies only to percent fees", ".cap")
         return self
+
+    def __hash__(self) -> int:  # hashable like the rest of a Step, per-currency tables included
+        return hash((self.percent, _items(self.fixed), _items(self.cap)))
 
     def fixed_for(self, currency: str) -> Decimal | None:
         """The fixed fee in `currency`, or None when the policy names none for it."""
@@ -143,6 +150,9 @@ class BusinessHours:
     end: Clock = time(18, 0)
     working_days: dict[Country, WorkingDays] = field(default_factory=dict)
 
+    def __hash__(self) -> int:
+        return hash((self.start, self.end, _items(self.working_days)))
+
     @model_validator(mode="after")
     def _order(self) -> BusinessHours:
         if self.start >= self.end:
@@ -177,7 +187,9 @@ class Policy:
         return self
 
     def segment(self, name: str) -> Segment:
+        """The ladder of segment `name`, or `default` for a segment the policy does not have."""
         return self.segments.get(name) or self.segments["default"]
 
     def minimum_for(self, currency: str) -> Decimal:
+        """The open amount (major units) below which nobody is reminded, in `currency`."""
         return self.minimum_open.get(currency, self.minimum_open_default)

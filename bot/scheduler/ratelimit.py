@@ -10,7 +10,8 @@ process and has no per-chat limit, so it cannot keep that promise; this module c
   `max(now, next_at)` and moves `next_at` one interval past it, so two processes can never
   get the same slot. A slot on a busy chat is not reserved early: the caller waits until the
   chat is free and then takes the next global slot, so a slow chat does not hold back the
-  messages to every other chat.
+  messages to every other chat. A chat's next slot is also pushed a full interval past the
+  moment a request to it finished, so one that left late cannot arrive too close to the next.
 - Intervals sit a little above the published limits (1/28.8 s, not 1/30 s; 1.05 s per chat)
   so that scheduling jitter of tens of milliseconds between processes cannot push a
   one-second window over the limit. At 28.8/s the budget still uses 96 % of Telegram's rate.
@@ -178,12 +179,11 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     ) -> bool | dict | list[dict]:
         """Wait for the slots of this request, call it, and on 429 wait `retry_after` and call it again."""
         chat_id = data.get("chat_id")
+        chat_slot = None if chat_id is None else telegram_chat_slot(self._token, chat_id)
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         for attempt in range(retries + 1):
-            if chat_id is not None:
-                await self.budget.acquire(
-                    wait_for=[telegram_chat_slot(self._token, chat_id)], take=[self._bot_slot]
-                )
+            if chat_slot is not None:
+                await self.budget.acquire(wait_for=[chat_slot], take=[self._bot_slot])
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -194,4 +194,10 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                 await self.budget.pause(self._bot_slot[0], seconds)
                 if chat_id is None:
                     await asyncio.sleep(seconds)
+            finally:
+                if chat_slot is not None:
+                    # The chat's next message waits a full interval from when this one was done,
+                    # not from its slot: a request that left late (a new connection, a busy
+                    # loop) must not arrive less than an interval before the next one.
+                    await self.budget.pause(*chat_slot)
         raise AssertionError("unreachable")

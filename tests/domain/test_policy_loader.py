@@ -540,6 +540,8 @@ def test_policies_built_in_python_are_checked_the_same_way() -> None:
         dataclasses.replace(policy, min_gap_days=10**9)
     replaced = dataclasses.replace(policy, minimum_open={"IRR": Decimal("500000.00")})
     assert replaced.minimum_for("IRR") == Decimal("500000.00")
+    fee_steps = {s for seg in parse_policy(default_policy_text()).segments.values() for s in seg.steps}
+    assert len(fee_steps) > 1  # steps (late fees and their per-currency tables included) stay hashable
     segment = Segment(name="default", steps=(Step("first", 7, "reminder/first"),))
     with pytest.raises(ValidationError):
         Policy(segments={"vip": segment})  # the key and the segment's name disagree

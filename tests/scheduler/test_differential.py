@@ -63,7 +63,7 @@ CONTRACT_DEFAULT = [  # name, offset, skippable: "part of the contract"
 ]
 MIN_GAP_DAYS = 3
 MINIMUM_CENTS = 100  # 1.00 in any currency
-OPEN, CLOSE = time(9, 0), time(18, 0)  # Mon-Fri 09:00-18:00 local
+OPEN, CLOSE = time(9, 0), time(18, 0)  # 09:00-18:00 local on the country's working days
 
 
 @dataclass(frozen=True)
@@ -211,9 +211,15 @@ def public_holidays(country: str, year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays(country, years=year)) if country else frozenset()
 
 
+@functools.cache
+def weekend(country: str, year: int) -> frozenset[int]:
+    """The country's weekend as the holidays package gives it (Friday in Iran); Sat-Sun without one."""
+    return frozenset(holidays.country_holidays(country, years=year).weekend) if country else frozenset({5, 6})
+
+
 def is_business_time(local: datetime, country: str) -> bool:
     day = local.date()
-    if day.weekday() >= 5 or day in public_holidays(country, day.year):
+    if day.weekday() in weekend(country, day.year) or day in public_holidays(country, day.year):
         return False
     return OPEN <= local.time() < CLOSE
 

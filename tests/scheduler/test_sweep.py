@@ -332,16 +332,29 @@ def test_after_hours_the_step_is_deferred_and_goes_out_next_morning(world: Make)
 
 
 def test_on_a_saturday_the_step_waits_for_monday(world: Make) -> None:
-    w = world([cust("C1", "Asia/Tehran", "IR")], [doc("INV-1", "C1", date(2026, 3, 10))])
+    w = world([cust("C1", "Europe/Madrid", "ES")], [doc("INV-1", "C1", date(2026, 3, 10))])
     w.link("C1", 1001)
     sat, sun, mon = date(2026, 3, 7), date(2026, 3, 8), date(2026, 3, 9)
     for day in (sat, sun):
-        report = w.sweep(at_local(day, 11, "Asia/Tehran"))
+        report = w.sweep(at_local(day, 11, "Europe/Madrid"))
         assert items(report) == [("C1", "INV-1", "pre_due", "deferred")]
     assert w.outbox() == []
-    report = w.sweep(at_local(mon, 11, "Asia/Tehran"))
+    report = w.sweep(at_local(mon, 11, "Europe/Madrid"))
     assert items(report) == [("C1", "INV-1", "pre_due", "sent")]
     assert w.outbox() == [("INV-1", "pre_due", "sent", mon)]
+
+
+def test_in_iran_the_step_waits_out_friday_and_goes_on_saturday(world: Make) -> None:
+    """DESIGN: the country's working week from the holidays package: Friday is Iran's weekend."""
+    w = world([cust("C1", "Asia/Tehran", "IR")], [doc("INV-1", "C1", date(2026, 8, 3))])
+    w.link("C1", 1001)
+    fri, sat = date(2026, 7, 31), date(2026, 8, 1)  # no public holiday in Iran either day
+    report = w.sweep(at_local(fri, 11, "Asia/Tehran"))
+    assert items(report) == [("C1", "INV-1", "pre_due", "deferred")]
+    assert w.outbox() == []
+    report = w.sweep(at_local(sat, 11, "Asia/Tehran"))
+    assert items(report) == [("C1", "INV-1", "pre_due", "sent")]
+    assert w.outbox() == [("INV-1", "pre_due", "sent", sat)]
 
 
 def test_business_hours_come_first_even_without_a_linked_chat(world: Make) -> None:
