@@ -1,7 +1,9 @@
 """`/start <token>`: a debtor's chat becomes a verified contact of the customer the link was made for.
 
-Whatever is wrong with a token (unknown, used, expired, malformed) the chat gets the same
-answer as a stranger who never had one: nothing tells whether a customer or a token exists.
+Whatever is wrong with a token (unknown, used, expired, malformed) a chat that is not linked
+gets the same answer as a stranger who never had one: nothing tells whether a customer or a
+token exists. A chat already linked (a debtor opening their used link again) is reminded which
+customer it speaks for, which it knows already, and gets the menu.
 After LINK_ATTEMPTS wrong tokens in LINK_WINDOW the chat is told to wait (bot.services.linking).
 """
 
@@ -32,6 +34,8 @@ def start_with_token(t: Turn, token: str) -> None:
         if refused.limited:
             minutes = int(LINK_WINDOW.total_seconds() // 60)
             t.say("link.too_many", attempts=LINK_ATTEMPTS, minutes=minutes)
+        elif t.chat is not None:  # a linked debtor opening their used link again: they know their customer
+            t.say("link.still_linked", buttons=menu_buttons(t.locale), customer=t.chat.customer.name)
         else:
             stranger(t)
         return

@@ -105,3 +105,11 @@ async def test_a_chat_that_had_blocked_the_bot_and_writes_again_is_reachable_aga
     await rig.send(ACME_CHAT, "/menu")
     with rig.app.engine.connect() as conn:
         assert conn.execute(select(Contact.reachable).where(Contact.telegram_chat_id == ACME_CHAT)).scalar_one()
+
+
+async def test_a_linked_debtor_opening_their_used_link_again_keeps_their_chat(rig: BotRig) -> None:
+    token = rig.link(ACME_CHAT, "ACME")
+    await rig.send(ACME_CHAT, f"/start {token}")
+    replies = await rig.send(ACME_CHAT, f"/start {token}")
+    assert "this chat is already linked to ACME <Corp> & Sons" in texts(replies)
+    assert replies[-1].button_texts[0] == ["I paid", "Dispute"]
