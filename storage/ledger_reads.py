@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 from itertools import groupby
+from operator import itemgetter
 
 from sqlalchemy import Connection
 
@@ -25,6 +26,9 @@ _PAYMENTS = (
 )
 
 
+_PAYMENT_KEY = itemgetter(0, 1, 2, 3, 4, 5, 8, 9)  # one payment: everything but the allocation
+
+
 def ledgers(
     conn: Connection, customer_ids: Iterable[int], doc_ids: dict[int, dict[str, int]] | None = None
 ) -> dict[int, tuple[list[Doc], list[Pay]]]:
@@ -43,12 +47,11 @@ def ledgers(
             doc_ids.setdefault(cid, {})[ref] = doc_id
     rows = fetch_in(conn, _PAYMENTS, ids, "confirmed")
     claims: dict[int, list[PaymentFact]] = {}
-    for (cid, _pid, ref, paid_on, cents, cur), group in groupby(rows, key=lambda r: r[:6]):
-        group = list(group)
+    for (cid, _pid, ref, paid_on, cents, cur, source, reference), group in groupby(rows, key=_PAYMENT_KEY):
         parts = tuple((r[6], r[7]) for r in group if r[6] is not None)
         out[cid][1].append(Pay(ref, day(paid_on), cents, cur, parts))
-        if group[0][8] == "debtor":
-            claims.setdefault(cid, []).append(PaymentFact(ref, day(paid_on), cents, cur, group[0][9] or ""))
+        if source == "debtor":
+            claims.setdefault(cid, []).append(PaymentFact(ref, day(paid_on), cents, cur, reference or ""))
     for cid, confirmed in claims.items():
         mine = {c.ref for c in confirmed}
         imported = [PaymentFact(p.ref, p.date, p.amount_cents, p.currency) for p in out[cid][1] if p.ref not in mine]
