@@ -69,6 +69,20 @@ def mark_reachable(conn: Connection, chat_id: int) -> None:
     conn.execute(update(c).where(c.c.telegram_chat_id == chat_id, c.c.reachable.is_(False)).values(reachable=True))
 
 
+def mark_unreachable(conn: Connection, chat_id: int, now: datetime) -> None:
+    """The chat blocked the bot (a 403): its contacts are not tried again until it writes (event
+    `contact_unreachable` for each customer concerned)."""
+    from storage import events
+
+    c = Contact.__table__
+    for contact_id, customer_id in conn.execute(
+        select(c.c.id, c.c.customer_id).where(c.c.telegram_chat_id == chat_id, c.c.reachable.is_(True))
+    ).all():
+        conn.execute(update(c).where(c.c.id == contact_id).values(reachable=False))
+        events.record(conn, at=now, kind="contact_unreachable", actor="system", customer_id=customer_id,
+                      text=f"chat {chat_id} blocked the bot")
+
+
 def set_chat_locale(conn: Connection, chat_id: int, locale: str) -> None:
     """`/language`: the contacts of this chat read everything (reminders included) in `locale`."""
     c = Contact.__table__

@@ -34,6 +34,13 @@ class ChatServices:
 
         return process(self, inbound)
 
+    def mark_unreachable(self, chat_id: int) -> None:
+        """The chat answered a reply with 403 (it blocked the bot): its contacts are unreachable (blocking)."""
+        from bot.services.chats import mark_unreachable
+
+        with self.engine.begin() as conn:
+            mark_unreachable(conn, chat_id, self.now())
+
     def record_failure(self, update_id: int, error: BaseException) -> None:
         """A staff alert that a debtor's update failed (blocking); the log has the traceback."""
         from storage.outbox import add_alert

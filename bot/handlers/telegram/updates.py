@@ -3,12 +3,14 @@ conversation off the event loop, then send the replies (after the commit)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import MessageLimit, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
 
 from bot.handlers.telegram.context import CollectContext
 from bot.handlers.telegram.conversation import Inbound, Outcome, Reply
@@ -57,7 +59,16 @@ async def on_update(update: Update, context: CollectContext) -> None:
     if inbound is None:
         return
     outcome: Outcome = await run_db(context.services.process, inbound)
-    await send(context, inbound.chat_id, outcome, query)
+    try:
+        await send(context, inbound.chat_id, outcome, query)
+    except Forbidden:  # blocked the bot right after writing: reminders stop trying this chat
+        await run_db(context.services.mark_unreachable, inbound.chat_id)
+    except (TimedOut, NetworkError) as exc:
+        if isinstance(exc, BadRequest):
+            raise  # a message Telegram refuses is a bug: the error handler reports it
+        # The answer is recorded; the reply was lost (or, after a timeout, may have arrived): the
+        # debtor's next message gets the current question again, so nothing is sent twice here.
+        log.warning("reply to chat %s not delivered: %s", inbound.chat_id, type(exc).__name__)
 
 
 async def _answer(query: CallbackQuery) -> None:
@@ -127,16 +138,34 @@ async def send(context: CollectContext, chat_id: int, outcome: Outcome, query: C
                 log.info("buttons not removed: %s", exc.message)
 
 
+RETRIES = 3  # sends that failed before the request left (a 5xx, a refused connection)
+BACKOFF = 0.5  # seconds, doubled at each retry
+
+
+async def _retrying(call: Callable[[], Awaitable[object]]) -> object:
+    """DESIGN "Reliability": a 5xx or a connection error is retried with backoff; a timeout is not
+    (the message may have arrived), nor is a refusal (BadRequest, Forbidden); 429 is the limiter's."""
+    for attempt in range(RETRIES + 1):
+        try:
+            return await call()
+        except (BadRequest, TimedOut):
+            raise
+        except NetworkError:
+            if attempt == RETRIES:
+                raise
+            await asyncio.sleep(BACKOFF * 2**attempt)
+    raise AssertionError("unreachable")
+
+
 async def _send_new(bot, chat_id: int, reply: Reply) -> None:  # noqa: ANN001
     chunks = split_html(reply.text)
     for i, chunk in enumerate(chunks):
-        last = i == len(chunks) - 1
-        await bot.send_message(
-            chat_id, chunk, parse_mode=ParseMode.HTML, reply_markup=_markup(reply.buttons) if last else None
-        )
+        markup = _markup(reply.buttons) if i == len(chunks) - 1 else None
+        await _retrying(lambda chunk=chunk, markup=markup: bot.send_message(
+            chat_id, chunk, parse_mode=ParseMode.HTML, reply_markup=markup))
     if reply.document is not None:
         name, content = reply.document
-        await bot.send_document(chat_id, InputFile(io.BytesIO(content), filename=name))
+        await _retrying(lambda: bot.send_document(chat_id, InputFile(io.BytesIO(content), filename=name)))
 
 
 __all__ = ["TelegramError", "inbound_of", "on_update", "send", "split_html"]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 from telegram.ext import Application, ExtBot
+from telegram.request import HTTPXRequest
 
 from bot.app import App
 from bot.clock import FixedClock
@@ -86,7 +87,10 @@ class BotRig:
 
     async def start(self, *, rate_limited: bool = False) -> BotRig:
         """Start a fresh Application (as `collectbot run` does); `rate_limited` uses the shared budget."""
-        bot = None if rate_limited else ExtBot(self.tg.token, base_url=self.tg.api_url, base_file_url=self.tg.file_url)
+        bot = None if rate_limited else ExtBot(
+            self.tg.token, base_url=self.tg.api_url, base_file_url=self.tg.file_url,
+            request=HTTPXRequest(read_timeout=2.0),  # short: the timeout tests wait this long
+        )
         application = build_application(self.app, bot=bot)
         await application.initialize()
         await application.post_init(application)
