@@ -244,3 +244,20 @@ async def test_the_statement_in_the_middle_of_a_flow_leaves_the_debtor_where_the
     await rig.send(ACME_CHAT, "/statement")
     replies = await rig.send(ACME_CHAT, "100")  # still the answer to "how much did you pay?"
     assert "When did you pay?" in texts(replies)
+
+
+async def test_what_the_debtor_said_pauses_the_sweep(rig: BotRig) -> None:
+    from bot.app import build_sweeper
+
+    await linked(rig, GAMA_CHAT, "GAMA", "es")  # disputes its only invoice
+    await rig.click(GAMA_CHAT, "Reclamar")
+    await rig.click(GAMA_CHAT, "ES-1 · 2.500,00 € · vence 9 feb 2026")
+    await rig.click(GAMA_CHAT, "No recibido")
+    await rig.send(GAMA_CHAT, "/skip")
+    await rig.click(GAMA_CHAT, "✔ Confirmar")
+    await linked(rig, ACME_CHAT, "ACME")  # talks to a person
+    await rig.click(ACME_CHAT, "Talk to a person")
+    await rig.send(ACME_CHAT, "Please call me")
+    await linked(rig, PARS_CHAT, "PARS", "fa")  # says nothing
+    report = build_sweeper(rig.app).sweep(rig.app.now())
+    assert sorted({m.customer_ref for m in report.messages}) == ["BETA", "PARS"]
