@@ -104,27 +104,37 @@ async def test_cancel_at_any_question_leaves_nothing(rig: BotRig) -> None:
 
 
 @pytest.mark.parametrize(
-    ("chat", "ref", "language", "button", "typed", "cents", "refusal"),
+    ("chat", "ref", "language", "typed", "cents", "refusal", "over", "tomorrow", "future"),
     [
-        (BETA_CHAT, "BETA", "pt", "Todas em BRL (R$ 6.234,56)", "1.234,56", 123456, "Não consegui ler esse valor"),
-        (GAMA_CHAT, "GAMA", "es", "ES-1 · 2.500,00 € · vence 9 feb 2026", "1.234,5", 123450,
-         "No he podido leer ese importe"),
-        (ACME_CHAT, "ACME", "en", "All in USD ($1,200.50)", "1,234.56", 123456, "I could not read that amount"),
-        (PARS_CHAT, "PARS", "fa", None, "۱۲۳٬۴۵۶", 12345600, "این مبلغ را نتوانستم بخوانم"),
+        (BETA_CHAT, "BETA", "pt", "1.234,56", 123456, "Não consegui ler esse valor", "é mais do que os",
+         "17/03/2026", "Essa data está no futuro"),
+        (GAMA_CHAT, "GAMA", "es", "1.234,5", 123450, "No he podido leer ese importe", "es más que los",
+         "17/03/2026", "Esa fecha es futura"),
+        (ACME_CHAT, "ACME", "en", "1,034.56", 103456, "I could not read that amount", "is more than the",
+         "2026-03-17", "That date is in the future"),
+        (PARS_CHAT, "PARS", "fa", "۱۲۳٬۴۵۶", 12345600, "این مبلغ را نتوانستم بخوانم", "بیشتر از",
+         "۱۴۰۴/۱۲/۲۶", "این تاریخ در آینده است"),
     ],
 )
-async def test_amounts_are_read_the_debtors_way_in_each_language(
-    rig: BotRig, chat: int, ref: str, language: str, button: str | None, typed: str, cents: int, refusal: str
+async def test_validation_in_each_language(  # noqa: PLR0913
+    rig: BotRig, chat: int, ref: str, language: str, typed: str, cents: int, refusal: str, over: str,
+    tomorrow: str, future: str,
 ) -> None:
+    """Amounts the locale's way (refused with the locale's example), more than the open amount asked
+    about, a date in the future refused: each in the debtor's language."""
     await linked(rig, chat, ref, language)
     await rig.click(chat, data="a:paid", message=rig.tg.last(chat))
     q = rig.tg.last(chat)
-    await rig.click(chat, button or q.button_texts[0][0])  # all, or the one open invoice
-    bad = await rig.send(chat, "12abc")
-    assert refusal in texts(bad)
+    await rig.click(chat, q.button_texts[0][0] if len(q.button_texts) == 2 else q.button_texts[-2][0])  # all
+    assert refusal in texts(await rig.send(chat, "12abc"))
+    assert over in texts(await rig.send(chat, "99.999.999,99" if language in ("pt", "es") else "99,999,999.99"))
+    no = rig.tg.last(chat).buttons[0][1]["callback_data"]  # [Yes] [No]: no, change it
+    await rig.click(chat, data=no, message=rig.tg.last(chat))
     await rig.send(chat, typed)
-    (session,) = _session(rig, chat)
-    assert session["amount"] == cents
+    assert _session(rig, chat)[0]["amount"] == cents
+    refused = await rig.send(chat, tomorrow)  # tomorrow in the debtor's zone, in the locale's short form
+    assert future in texts(refused)
+    assert "date" not in _session(rig, chat)[0]
 
 
 def _session(rig: BotRig, chat: int) -> list[dict]:
