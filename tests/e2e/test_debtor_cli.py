@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from bot.app import App
+from bot.importer import import_file
 from bot.services import cases
 from bot.services.customers import resolve
 from bot.services.payments import Claim, claim_payment
@@ -78,13 +79,17 @@ def test_link_all_unlinked_as_csv_and_the_one_line_refusals(world: World) -> Non
         acme = conn.execute(select(Customer.id).where(Customer.ref == "ACME")).scalar_one()
         conn.execute(insert(Contact).values(customer_id=acme, name="AP", telegram_chat_id=77, verified=True,
                                             reachable=True))
+    evil = world.cli.cwd / "evil.csv"
+    evil.write_text("customer_ref,name,segment,currency,credit_limit,payment_terms_days,locale,timezone,country,"
+                    "sales_rep_slack_id,aliases\n=HYPERLINK(1),Evil,default,USD,,30,en,UTC,US,,\n", encoding="utf-8")
+    import_file(world.app.engine, "customers", evil, world.app.import_context())
     code, out, err = world.run("link", "--all-unlinked", "--format", "csv", token=world.tg.token)
     assert code == 0, err
     table = list(csv.reader(io.StringIO(out)))
     assert table[0] == ["customer_ref", "link"]
-    assert [r[0] for r in table[1:]] == ["BETA", "GAMA", "PARS"]  # ACME has a chat
+    assert [r[0] for r in table[1:]] == ["'=HYPERLINK(1)", "BETA", "GAMA", "PARS"]  # ACME has a chat; no formula
     assert all(LINK.match(r[1]) for r in table[1:])
-    assert len({r[1] for r in table[1:]}) == 3
+    assert len({r[1] for r in table[1:]}) == 4
 
     code, out, err = world.run("link", "BETA", token=None)
     assert (code, out) == (1, "") and err.strip() == "error: TELEGRAM_BOT_TOKEN is not set: Telegram is off"
@@ -95,7 +100,7 @@ def test_link_all_unlinked_as_csv_and_the_one_line_refusals(world: World) -> Non
     code, _, err = world.run("link", "NOPE", token=world.tg.token)
     assert code == 1 and err.startswith("error: no customer matches 'NOPE'") and len(err.strip().splitlines()) == 1
     with world.app.engine.connect() as conn:
-        assert len(conn.execute(select(LinkToken.id)).all()) == 3  # the refused runs wrote nothing
+        assert len(conn.execute(select(LinkToken.id)).all()) == 4  # the refused runs wrote nothing
 
 
 def _linked_beta(world: World) -> None:
