@@ -26,6 +26,9 @@ MENU_COMMANDS = ("menu", "help")
 
 
 def route(t: Turn) -> None:
+    """Send one update where it belongs (see the module). A flow's answers are not timeline events one by
+    one: the flow's record carries them when the debtor confirms, and a cancelled flow leaves nothing;
+    messages outside a flow, and everything said to a person, are `message_in` events."""
     inbound = t.inbound
     if inbound.kind == "command" and inbound.command == "start" and inbound.text:
         linking.start_with_token(t, inbound.text.split()[0])
