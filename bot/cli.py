@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot import cli_cases, cli_ledger, cli_ops, cli_reports
+from bot import cli_cases, cli_debtor, cli_ledger, cli_ops, cli_reports
 from bot.domain.policy_loader import PolicyError
 
 app = typer.Typer(
@@ -16,6 +16,7 @@ app = typer.Typer(
 cli_ledger.register(app)
 cli_ops.register(app)
 cli_cases.register(app)
+cli_debtor.register(app)
 cli_reports.register(cli_ledger.report_app)
 
 

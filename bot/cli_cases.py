@@ -117,12 +117,13 @@ def plan_list(
 
 
 def _decide(plan_id: int, approve: bool, reason: str | None) -> None:
-    from bot.services.cases import decide_plan
+    from bot.cli_debtor import told
+    from bot.services.plan_decisions import decide_and_notify
 
     the_app = build_app()
     try:
         with the_app.engine.begin() as conn:
-            status = decide_plan(
+            status, notice = decide_and_notify(
                 conn,
                 plan_id,
                 approve=approve,
@@ -133,7 +134,7 @@ def _decide(plan_id: int, approve: bool, reason: str | None) -> None:
             )
     except (LookupError, ValueError) as exc:
         fail(str(exc))
-    out.print(f"plan {plan_id} {status}")
+    out.print(f"plan {plan_id} {status}; {told(the_app, notice)}", markup=False)
 
 
 @plan_app.command("approve")

@@ -33,8 +33,9 @@ async def serve(app: App) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     _ = app.engine  # bring the schema up to date before anything is scheduled
-    if app.settings.telegram_bot_token or app.settings.slack_bot_token:
-        log.warning("Telegram/Slack adapters are not part of this build yet: messages go to the log channel")
+    telegram = await _start_telegram(app)  # (telegram branch) the debtor's bot; the lead merges it with §2
+    if app.settings.slack_bot_token:
+        log.warning("the Slack adapter is not part of this build yet: staff alerts go to the log channel")
     scheduler = AsyncIOScheduler(timezone=app.settings.timezone)
     minutes = app.settings.sweep_interval_minutes
     if minutes > 0:
@@ -55,4 +56,31 @@ async def serve(app: App) -> None:
     await stop.wait()
     log.info("stopping")
     scheduler.shutdown(wait=True)
+    if telegram is not None:
+        await telegram.updater.stop()
+        await telegram.stop()
+        await telegram.shutdown()
     app.engine.dispose()
+
+
+async def _start_telegram(app: App):  # noqa: ANN202
+    """The debtor's bot on this loop (initialize, post_init, start, polling), or None without a token.
+
+    A refused token or an unreachable Bot API is one line and exit status 1 (issue 12 §2)."""
+    if app.settings.telegram_bot_token is None:
+        log.info("TELEGRAM_BOT_TOKEN is not set: the debtor's bot is off")
+        return None
+    from bot.handlers.telegram import build_application
+    from bot.handlers.telegram.botapi import TelegramUnavailable, check_bot
+
+    application = build_application(app)
+    try:  # getMe first: PTB's own initialize() would name the token in its error
+        await check_bot(application.bot, app)
+        await application.initialize()
+        await application.post_init(application)
+    except TelegramUnavailable as exc:
+        raise SystemExit(f"error: {exc}") from None
+    await application.start()
+    await application.updater.start_polling(allowed_updates=["message", "callback_query"])
+    log.info("the debtor's Telegram bot is polling as @%s", application.bot.username)
+    return application

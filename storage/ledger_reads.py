@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 from itertools import groupby
+from operator import itemgetter
 
 from sqlalchemy import Connection
 
+from bot.domain.claimed_payments import PaymentFact, superseded_claims
 from bot.domain.ledger import Doc, Pay
 from storage.rawsql import as_date, fetch_in
 
@@ -17,10 +19,14 @@ _DOCS = (
 )
 # One row per allocation (or one with NULLs for a payment without), in payment then position order.
 _PAYMENTS = (
-    "SELECT p.customer_id, p.id, p.ref, p.date, p.amount_cents, p.currency, a.document_ref, a.amount_cents "
+    "SELECT p.customer_id, p.id, p.ref, p.date, p.amount_cents, p.currency, a.document_ref, a.amount_cents, "
+    "p.source, p.reference "
     "FROM payment p LEFT JOIN allocation a ON a.payment_id = p.id "
     "WHERE p.customer_id IN ({ids}) AND p.status = {p} ORDER BY p.id, a.position"
 )
+
+
+_PAYMENT_KEY = itemgetter(0, 1, 2, 3, 4, 5, 8, 9)  # one payment: everything but the allocation
 
 
 def ledgers(
@@ -28,7 +34,9 @@ def ledgers(
 ) -> dict[int, tuple[list[Doc], list[Pay]]]:
     """Documents and confirmed payments (with allocations) of each customer, in bulk.
 
-    `doc_ids`, when given, is filled with customer id -> document ref -> row id.
+    A confirmed claim of the debtor's that an imported payment stands in for is left out
+    (bot.domain.claimed_payments: counted once). `doc_ids`, when given, is filled with
+    customer id -> document ref -> row id.
     """
     ids = sorted(set(customer_ids))
     out: dict[int, tuple[list[Doc], list[Pay]]] = {cid: ([], []) for cid in ids}
@@ -38,9 +46,18 @@ def ledgers(
         if doc_ids is not None:
             doc_ids.setdefault(cid, {})[ref] = doc_id
     rows = fetch_in(conn, _PAYMENTS, ids, "confirmed")
-    for (cid, _pid, ref, paid_on, cents, cur), group in groupby(rows, key=lambda r: r[:6]):
+    claims: dict[int, list[PaymentFact]] = {}
+    for (cid, _pid, ref, paid_on, cents, cur, source, reference), group in groupby(rows, key=_PAYMENT_KEY):
         parts = tuple((r[6], r[7]) for r in group if r[6] is not None)
         out[cid][1].append(Pay(ref, day(paid_on), cents, cur, parts))
+        if source == "debtor":
+            claims.setdefault(cid, []).append(PaymentFact(ref, day(paid_on), cents, cur, reference or ""))
+    for cid, confirmed in claims.items():
+        mine = {c.ref for c in confirmed}
+        imported = [PaymentFact(p.ref, p.date, p.amount_cents, p.currency) for p in out[cid][1] if p.ref not in mine]
+        gone = superseded_claims(confirmed, imported)
+        if gone:
+            out[cid] = (out[cid][0], [p for p in out[cid][1] if p.ref not in gone])
     return out
 
 

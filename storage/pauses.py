@@ -13,9 +13,14 @@ from sqlalchemy import Connection
 from bot.domain.pauses import Pauses
 from storage.rawsql import as_date, as_utc, fetch_in
 
+# An open dispute pauses its items; so does one found valid until the ERP's credit note for the
+# item is imported (credit notes naming it beyond those it had when disputed): collectbot invents
+# no credit note, and the disputed amount is never dunned again (README "Dispute").
 _DISPUTED = (
     "SELECT ds.customer_id, d.ref FROM dispute ds JOIN dispute_item di ON di.dispute_id = ds.id "
-    "JOIN document d ON d.id = di.document_id WHERE ds.customer_id IN ({ids}) AND ds.status = {p}"
+    "JOIN document d ON d.id = di.document_id WHERE ds.customer_id IN ({ids}) AND (ds.status = {p} "
+    "OR (ds.status = {p} AND di.credited_cents >= (SELECT COALESCE(SUM(cn.amount_cents), 0) FROM document cn "
+    "WHERE cn.customer_id = ds.customer_id AND cn.type = {p} AND cn.related_ref = d.ref)))"
 )
 _CLAIMED = (
     "SELECT p.customer_id, a.document_ref, p.created_at FROM payment p JOIN allocation a ON a.payment_id = p.id "
@@ -39,7 +44,7 @@ _TALKING = "SELECT customer_id, last_message_at FROM conversation WHERE customer
 def load_pauses(conn: Connection, customer_ids: Iterable[int]) -> dict[int, Pauses]:
     ids = sorted(set(customer_ids))
     out = {cid: Pauses() for cid in ids}
-    for cid, ref in fetch_in(conn, _DISPUTED, ids, "open"):
+    for cid, ref in fetch_in(conn, _DISPUTED, ids, "open", "valid", "credit_note"):
         out[cid].disputed.add(ref)
     for cid, ref, at in fetch_in(conn, _CLAIMED, ids, "claimed"):
         at = as_utc(at)

@@ -102,6 +102,13 @@ class Payment(SQLModel, table=True):
     source: str = Field(default="import", max_length=16)  # import | debtor
     reference: str = Field(default="", max_length=255)
     created_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # A debtor's claim (source "debtor"): who claimed it, the receipt, and the staff's decision.
+    claimed_by: str = Field(default="", max_length=64)  # "debtor:<chat id>"
+    receipt_file_id: str = Field(default="", max_length=255)  # Telegram file id of a photo or document
+    receipt_kind: str = Field(default="", max_length=16)  # "" | photo | document
+    decided_by: str = Field(default="", max_length=64)
+    decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    decision_reason: str = ""
 
 
 class Allocation(SQLModel, table=True):
@@ -136,6 +143,10 @@ class DisputeItem(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     dispute_id: int = Field(foreign_key="dispute.id", index=True, ondelete="CASCADE")
     document_id: int = Field(foreign_key="document.id", index=True)
+    # When the dispute was opened: the item's open amount, and the credit notes naming it so far.
+    # A dispute found valid waits for a credit note beyond `credited_cents` (the ERP's, imported).
+    disputed_cents: int = Field(default=0, sa_type=BigInteger)
+    credited_cents: int = Field(default=0, sa_type=BigInteger)
 
 
 class PaymentPlan(SQLModel, table=True):
@@ -326,6 +337,30 @@ class OutboundMessage(SQLModel, table=True):
     telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
     error: str = ""
     created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+
+
+class ChatSession(SQLModel, table=True):
+    """One Telegram chat's place in a debtor flow, kept here so a restart (or kill -9) resumes it.
+
+    `flow` ("" when idle) and `step` name the question the debtor was asked; `data` holds the
+    answers so far as plain JSON; `nonce` is the flow's share of its buttons' callback data, so a
+    button from an older flow (or a forged one) matches nothing. `last_update_id` is the last
+    Telegram update handled for this chat: an update delivered again after a crash is ignored.
+    `link_failures` counts invalid /start tokens since `link_window_start` (the per-chat guessing
+    limit). The record a flow makes is written only on its final confirmation, in one transaction.
+    """
+
+    __tablename__ = "chat_session"
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    flow: str = Field(default="", max_length=16)
+    step: str = Field(default="", max_length=32)
+    nonce: str = Field(default="", max_length=16)
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    last_update_id: int = Field(default=0, sa_type=BigInteger)
+    link_failures: int = 0
+    link_window_start: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     updated_at: datetime = Field(sa_column=_ts())
 
 

@@ -14,15 +14,53 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def schedule(total_cents: int, count: int, approved_on: date) -> list[tuple[date, int]]:
-    """Equal instalments in cents; the remainder of the division goes to the last one."""
+MIN_INSTALLMENTS = 2  # what a debtor may propose in Telegram (DESIGN issue 12: 2 to 12)
+MAX_INSTALLMENTS = 12
+MAX_PLAN_DAYS = 366  # a debtor's own dates end within a year of the proposal
+
+
+def split_evenly(total_cents: int, count: int) -> list[int]:
+    """`count` equal amounts in cents that sum to `total_cents` exactly; the remainder goes to the last one."""
     if count < 1:
         raise ValueError("a plan needs at least one instalment")
     if total_cents <= 0:
         raise ValueError("a plan needs a positive total")
     base = total_cents // count
-    amounts = [base] * (count - 1) + [total_cents - base * (count - 1)]
-    return [(add_months(approved_on, i + 1), amount) for i, amount in enumerate(amounts)]
+    return [base] * (count - 1) + [total_cents - base * (count - 1)]
+
+
+def schedule(total_cents: int, count: int, approved_on: date) -> list[tuple[date, int]]:
+    """Monthly instalments, the first one month after `approved_on` (DESIGN "Chat behaviour"), cent-exact."""
+    return [(add_months(approved_on, i + 1), amount) for i, amount in enumerate(split_evenly(total_cents, count))]
+
+
+def schedule_on_dates(total_cents: int, dates: list[date]) -> list[tuple[date, int]]:
+    """Instalments on the debtor's own dates (ascending), equal amounts, cent-exact like `schedule`."""
+    return list(zip(dates, split_evenly(total_cents, len(dates)), strict=True))
+
+
+class PlanDatesError(ValueError):
+    """Dates a debtor proposed that cannot make a plan; `reason` is a key the chat translates."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def check_plan_dates(dates: list[date], today: date) -> list[date]:
+    """The debtor's own instalment dates, sorted; raises PlanDatesError(reason) with reason one of
+    `count` (not 2 to 12 dates), `repeated` (a date twice), `past` (today or earlier), `too_far`
+    (beyond MAX_PLAN_DAYS from today)."""
+    if not MIN_INSTALLMENTS <= len(dates) <= MAX_INSTALLMENTS:
+        raise PlanDatesError("count")
+    ordered = sorted(dates)
+    if len(set(ordered)) != len(ordered):
+        raise PlanDatesError("repeated")
+    if ordered[0] <= today:
+        raise PlanDatesError("past")
+    if (ordered[-1] - today).days > MAX_PLAN_DAYS:
+        raise PlanDatesError("too_far")
+    return ordered
 
 
 @dataclass(frozen=True)

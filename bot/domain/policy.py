@@ -174,6 +174,8 @@ class Policy:
     claimed_payment_pause_days: Days | None = None  # None: a claim pauses until decided
     installment_reminder_days_before: DaysOrZero = 3
     installment_grace_days: DaysOrZero = 3  # an unpaid instalment is missed this many days after its due date
+    # A dispute found valid waits for the ERP's credit note; credit staff are reminded after this many days.
+    credit_note_wait_days: Days = 14
 
     @model_validator(mode="after")
     def _segments(self) -> Policy:

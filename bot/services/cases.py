@@ -6,10 +6,12 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, select, update
 
-from bot.domain.plans import schedule
+from bot.domain.money import cents_str
+from bot.domain.plans import schedule, schedule_on_dates
 from storage import events
 from storage.ledger_writes import rearm_all
 from storage.tables import (
+    Customer,
     Dispute,
     DisputeItem,
     Document,
@@ -28,9 +30,29 @@ def _doc(conn: Connection, ref: str):  # noqa: ANN202
     return row
 
 
+def _dispute_amounts(conn: Connection, customer_id: int, refs: list[str], now: datetime) -> dict[str, tuple[int, int]]:
+    """ref -> (open cents at the debtor's local today, cents of credit notes naming it so far)."""
+    from zoneinfo import ZoneInfo
+
+    from bot.domain.balances import compute_balance
+    from storage.ledger_reads import ledgers
+
+    tz = conn.execute(select(Customer.__table__.c.timezone).where(Customer.__table__.c.id == customer_id)).scalar()
+    docs, pays = ledgers(conn, [customer_id])[customer_id]
+    today = now.astimezone(ZoneInfo(tz or "UTC")).date()
+    open_of = {i.ref: i.open_cents for i in compute_balance(docs, pays, today).open_items}
+    credited = {r: sum(d.amount_cents for d in docs if d.type == "credit_note" and d.related_ref == r) for r in refs}
+    return {r: (open_of.get(r, 0), credited[r]) for r in refs}
+
+
 def open_dispute(conn: Connection, refs: list[str], *, reason: str, text: str, actor: str, now: datetime) -> int:
+    """Open a dispute on documents of one customer (event `dispute_opened`); dunning pauses on them.
+
+    Each item keeps its open amount and the credit notes naming it at this moment, so a dispute
+    later found valid knows when the ERP's credit note for it has come (storage.pauses)."""
     docs = [_doc(conn, r) for r in refs]
     cid = docs[0].customer_id
+    amounts = _dispute_amounts(conn, cid, refs, now)
     dispute_id = conn.execute(
         Dispute.__table__.insert().values(
             customer_id=cid,
@@ -42,7 +64,18 @@ def open_dispute(conn: Connection, refs: list[str], *, reason: str, text: str, a
             opened_at=now,
         )
     ).inserted_primary_key[0]
-    conn.execute(DisputeItem.__table__.insert(), [{"dispute_id": dispute_id, "document_id": d.id} for d in docs])
+    conn.execute(
+        DisputeItem.__table__.insert(),
+        [
+            {
+                "dispute_id": dispute_id,
+                "document_id": d.id,
+                "disputed_cents": amounts[ref][0],
+                "credited_cents": amounts[ref][1],
+            }
+            for ref, d in zip(refs, docs, strict=True)
+        ],
+    )
     events.record(
         conn, at=now, kind="dispute_opened", actor=actor, customer_id=cid, doc_refs=refs, text=f"{reason}: {text}"
     )
@@ -72,15 +105,33 @@ def resolve_dispute(
     rearm_all(conn, row.customer_id)
 
 
-def make_promise(conn: Connection, ref: str, *, promised: date, amount_cents: int, actor: str, now: datetime) -> int:
-    doc = _doc(conn, ref)
+def make_promise(
+    conn: Connection,
+    ref: str | None,
+    *,
+    promised: date,
+    amount_cents: int,
+    actor: str,
+    now: datetime,
+    customer_id: int | None = None,
+    currency: str | None = None,
+) -> int:
+    """A promise to pay one document (`ref`) or, with ref None, the whole account of `customer_id` in
+    `currency`, by `promised`: dunning waits until that date (event `promise_made`)."""
+    if ref is not None:
+        doc = _doc(conn, ref)
+        doc_id, customer_id, currency = doc.id, doc.customer_id, doc.currency
+    elif customer_id is None or currency is None:
+        raise ValueError("a promise for the whole account needs customer_id and currency")
+    else:
+        doc_id = None
     pid = conn.execute(
         Promise.__table__.insert().values(
-            customer_id=doc.customer_id,
-            document_id=doc.id,
+            customer_id=customer_id,
+            document_id=doc_id,
             promised_date=promised,
             amount_cents=amount_cents,
-            currency=doc.currency,
+            currency=currency,
             status="open",
             made_by=actor,
             made_at=now,
@@ -91,14 +142,25 @@ def make_promise(conn: Connection, ref: str, *, promised: date, amount_cents: in
         at=now,
         kind="promise_made",
         actor=actor,
-        customer_id=doc.customer_id,
-        doc_refs=[ref],
-        text=f"promised to pay by {promised}",
+        customer_id=customer_id,
+        doc_refs=[ref] if ref else [],
+        text=f"promised to pay {cents_str(amount_cents)} {currency} by {promised}",
     )
     return pid
 
 
-def propose_plan(conn: Connection, refs: list[str], *, total_cents: int, count: int, actor: str, now: datetime) -> int:
+def propose_plan(
+    conn: Connection,
+    refs: list[str],
+    *,
+    total_cents: int,
+    count: int,
+    actor: str,
+    now: datetime,
+    dates: list[date] | None = None,
+) -> int:
+    """A proposed plan (event `plan_proposed`) awaiting credit staff: `count` monthly instalments from
+    approval, or, with `dates`, instalments on those dates (recorded now, kept on approval)."""
     docs = [_doc(conn, r) for r in refs]
     plan_id = conn.execute(
         PaymentPlan.__table__.insert().values(
@@ -114,6 +176,14 @@ def propose_plan(conn: Connection, refs: list[str], *, total_cents: int, count: 
         )
     ).inserted_primary_key[0]
     conn.execute(PlanItem.__table__.insert(), [{"plan_id": plan_id, "document_id": d.id} for d in docs])
+    if dates:
+        conn.execute(
+            PlanInstallment.__table__.insert(),
+            [
+                {"plan_id": plan_id, "seq": i + 1, "due_date": due, "amount_cents": cents}
+                for i, (due, cents) in enumerate(schedule_on_dates(total_cents, dates))
+            ],
+        )
     events.record(
         conn,
         at=now,
@@ -121,7 +191,11 @@ def propose_plan(conn: Connection, refs: list[str], *, total_cents: int, count: 
         actor=actor,
         customer_id=docs[0].customer_id,
         doc_refs=refs,
-        text=f"{count} monthly instalments",
+        text=(
+            f"{len(dates)} instalments on {', '.join(d.isoformat() for d in dates)}"
+            if dates
+            else f"{count} monthly instalments"
+        ) + f", {cents_str(total_cents)} {docs[0].currency} in all",
     )
     return plan_id
 
@@ -141,7 +215,10 @@ def decide_plan(
     conn.execute(
         update(t).where(t.c.id == plan_id).values(status=status, decided_by=actor, decided_at=now, reason=reason)
     )
-    if approve:
+    has_dates = conn.execute(
+        select(PlanInstallment.__table__.c.id).where(PlanInstallment.__table__.c.plan_id == plan_id).limit(1)
+    ).first()
+    if approve and not has_dates:  # monthly from approval; a plan on the debtor's own dates keeps them
         conn.execute(
             PlanInstallment.__table__.insert(),
             [

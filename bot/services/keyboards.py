@@ -9,50 +9,16 @@ replayed callback can touch nothing else.
 
 from __future__ import annotations
 
-from messages.locales import template_language
+from messages.chat import label
 
 REMINDER_ACTIONS: tuple[tuple[str, ...], ...] = (("paid", "dispute"), ("plan", "promise"), ("statement", "person"))
 CALLBACK_PREFIX = "a:"  # "a:paid" ... : one of REMINDER_ACTIONS
 
-_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "paid": "I paid",
-        "dispute": "Dispute",
-        "plan": "Payment plan",
-        "promise": "Promise a date",
-        "statement": "Statement",
-        "person": "Talk to a person",
-    },
-    "es": {
-        "paid": "Ya pagué",
-        "dispute": "Reclamar",
-        "plan": "Plan de pagos",
-        "promise": "Prometer una fecha",
-        "statement": "Estado de cuenta",
-        "person": "Hablar con una persona",
-    },
-    "pt": {
-        "paid": "Já paguei",
-        "dispute": "Contestar",
-        "plan": "Parcelamento",
-        "promise": "Prometer uma data",
-        "statement": "Extrato",
-        "person": "Falar com uma pessoa",
-    },
-    "fa": {
-        "paid": "پرداخت کردم",
-        "dispute": "اعتراض",
-        "plan": "طرح اقساط",
-        "promise": "تعهد به تاریخ پرداخت",
-        "statement": "صورت‌حساب",
-        "person": "گفتگو با یک شخص",
-    },
-}
-
 
 def action_label(action: str, locale: str) -> str:
-    """The button label of one of REMINDER_ACTIONS in the contact's language (English when unsupported)."""
-    return _LABELS[template_language(locale)][action]
+    """The button label of one of REMINDER_ACTIONS in the contact's language (English when unsupported);
+    the words are in the chat's phrase templates (messages/<language>/chat/menu.html.j2, `action_*`)."""
+    return label(f"menu.action_{action}", locale)
 
 
 def reminder_keyboard(locale: str) -> list[list[dict]]:

@@ -325,10 +325,14 @@ def test_staff_text_is_optional_and_shown_when_given() -> None:
     assert "Check is in the mail." in noted
 
 
+DEBTOR_STAFF = ("payment_claimed", "dispute_opened", "plan_proposed", "message_in", "credit_note_missing")
+CHAT = ("common", "commands", "menu", "link", "paid", "dispute", "plan", "promise", "statement", "person", "notices")
+
+
 def test_template_names_lists_reminders_and_staff_with_fallback() -> None:
     expected = {f"reminder/{s}" for s in [*REMINDERS, "installment"]} | {
-        f"staff/{s}" for s in STAFF
-    }
+        f"staff/{s}" for s in (*STAFF, *DEBTOR_STAFF)
+    } | {f"chat/{s}" for s in CHAT}  # the debtor chat's phrases (messages/chat.py)
     assert set(Renderer().template_names("en")) == expected
     assert set(Renderer().template_names("pt_BR")) == expected
 

@@ -1,0 +1,232 @@
+"""The debtor's side on the command line: linking chats, and credit staff's decisions on claims and disputes.
+
+A decision is recorded with the notice to the debtor in one transaction, and the notice is
+sent from this process after the commit (DESIGN: a decision taken on the CLI reaches the
+debtor from that same CLI process; bot.handlers.telegram.delivery).
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from bot.cli_support import Fmt, TableFmt, build_app, err, fail, out, print_json
+from bot.domain.csv_safety import neutralise
+
+payment_app = typer.Typer(help="Payments debtors reported in Telegram (\"I paid\").", no_args_is_help=True)
+dispute_app = typer.Typer(help="Disputes debtors opened in Telegram.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("link")(link)
+    app.add_typer(payment_app, name="payment")
+    app.add_typer(dispute_app, name="dispute")
+
+
+def _username(the_app) -> str:  # noqa: ANN001
+    from bot.handlers.telegram.botapi import TelegramUnavailable, bot_username
+
+    try:
+        return bot_username(the_app)
+    except TelegramUnavailable as exc:
+        fail(str(exc))
+
+
+def _exact_customer(conn, query: str):  # noqa: ANN001, ANN202
+    """The customer whose ref, name or alias is exactly `query` (case and accents folded): `link` hands
+    out access to a customer's account, so no lenient match (DESIGN: commands that change something
+    need an exact ref, name or alias). A lenient candidate is only suggested."""
+    from sqlalchemy import select
+
+    from bot.domain.names import fold
+    from bot.services.customers import CustomerAmbiguous, CustomerNotFound, customers_by_id, resolve
+    from storage.tables import Customer, CustomerKey
+
+    ids = list(conn.execute(select(Customer.__table__.c.id).where(Customer.__table__.c.ref == query)).scalars())
+    if not ids:
+        k = CustomerKey.__table__
+        ids = sorted(set(conn.execute(select(k.c.customer_id).where(k.c.key == fold(query))).scalars()))
+    if len(ids) == 1:
+        return customers_by_id(conn, ids)[ids[0]]
+    if len(ids) > 1:
+        found = customers_by_id(conn, ids)
+        raise CustomerAmbiguous(query, [f"{found[i].ref} ({found[i].name})" for i in ids])
+    try:
+        near = resolve(conn, query)
+    except (CustomerNotFound, CustomerAmbiguous) as exc:
+        raise CustomerNotFound(query, getattr(exc, "suggestions", []) or getattr(exc, "candidates", [])) from None
+    raise CustomerNotFound(query, [f"{near.ref} ({near.name})"])
+
+
+def link(
+    customer: str = typer.Argument(None, metavar="CUSTOMER_REF", help="Exact ref, name or alias."),
+    contact: str = typer.Option("", "--contact", help="The contact's name, kept on the linked chat."),
+    all_unlinked: bool = typer.Option(False, "--all-unlinked", help="A link for every customer without a chat."),
+    fmt: TableFmt = typer.Option(TableFmt.text, "--format", help="text, or csv with --all-unlinked."),
+) -> None:
+    """Print a one-time Telegram deep link (valid 7 days) that links a debtor's chat to the customer."""
+    from bot.services.customers import CustomerAmbiguous, CustomerNotFound
+    from bot.services.linking import deep_link, new_token, unlinked_customers
+
+    if all_unlinked == (customer is not None):
+        fail("give CUSTOMER_REF or --all-unlinked (not both)")
+    if fmt is TableFmt.json or (fmt is TableFmt.csv and not all_unlinked):
+        fail(f"--format {fmt.value} is not available here (text, or csv with --all-unlinked)")
+    if all_unlinked and contact:
+        fail("--contact names one customer's contact: it cannot go with --all-unlinked")
+    the_app = build_app()
+    _ = the_app.engine  # a database problem is reported before Telegram is asked anything
+    username = _username(the_app)  # getMe before anything is written: a refused token writes nothing
+    now = the_app.now()
+    if not all_unlinked:
+        try:
+            with the_app.engine.begin() as conn:
+                row = _exact_customer(conn, customer)
+                token = new_token(conn, row.id, contact_name=contact.strip(), now=now)
+        except CustomerAmbiguous as exc:
+            fail(str(exc), code=2)
+        except CustomerNotFound as exc:
+            fail(str(exc))
+        out.print(deep_link(username, token), markup=False, highlight=False)
+        err.print(f"one-time link for {row.ref} ({row.name}), valid 7 days", markup=False)
+        return
+    with the_app.engine.begin() as conn:
+        links = [(ref, deep_link(username, new_token(conn, cid, contact_name="", now=now)))
+                 for cid, ref in unlinked_customers(conn)]
+    if fmt is TableFmt.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["customer_ref", "link"])
+        writer.writerows([neutralise(ref), neutralise(url)] for ref, url in links)
+        return
+    for ref, url in links:
+        out.print(f"{ref}\t{url}", markup=False, highlight=False)
+    err.print(f"{len(links)} one-time link(s), valid 7 days", markup=False)
+
+
+# -- payments ---------------------------------------------------------------------------------
+
+
+@payment_app.command("list")
+def payment_list(
+    status: str = typer.Option(None, "--status", help="claimed, confirmed or rejected."),
+    fmt: Fmt = typer.Option(Fmt.text, "--format"),
+) -> None:
+    """The payments debtors reported, oldest first."""
+    from bot.services.payments import STATUSES, list_claims
+    from storage.engine import reading
+
+    if status is not None and status not in STATUSES:
+        fail(f"--status {status!r} is not one of {', '.join(STATUSES)}")
+    the_app = build_app()
+    with reading(the_app.engine) as conn:
+        rows = list_claims(conn, status)
+    if fmt is Fmt.json:
+        print_json({"payments": rows})
+        return
+    t = Table()
+    for col in ("id", "customer", "status", "amount", "date", "reference", "invoices", "receipt"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(str(r["id"]), escape(r["customer_ref"]), r["status"], f"{r['amount']} {r['currency']}", r["date"],
+                  escape(r["reference"]), escape(", ".join(r["doc_refs"])), r["receipt"] or "")
+    out.print(t)
+
+
+def _decide_payment(payment_id: int, confirm: bool, reason: str | None) -> None:
+    from bot.services.payments import decide_payment
+
+    the_app = build_app()
+    try:
+        with the_app.engine.begin() as conn:
+            status, notice = decide_payment(
+                conn, payment_id, confirm=confirm, reason=(reason or "").strip(), actor="cli", now=the_app.now()
+            )
+    except (LookupError, ValueError) as exc:
+        fail(str(exc))
+    out.print(f"payment {payment_id} {status}; {told(the_app, notice)}", markup=False)
+
+
+def told(the_app, notice: int | None) -> str:  # noqa: ANN001
+    """Send the decision's notice now and say what became of it."""
+    if notice is None:
+        return "the customer has no reachable Telegram chat to tell"
+    from bot.handlers.telegram.delivery import deliver_now
+
+    status = deliver_now(the_app, [notice]).get(notice, "pending")
+    return {
+        "sent": "the debtor was told in Telegram",
+        "no_channel": "every linked chat blocked the bot: the debtor could not be told",
+        "unknown": "the message to the debtor may not have arrived (staff alerted)",
+    }.get(status, "the message to the debtor waits in the outbox (Telegram not reachable now)")
+
+
+@payment_app.command("confirm")
+def payment_confirm(payment_id: int, reason: str = typer.Option(None, "--reason")) -> None:
+    """Confirm a claimed payment: it counts in balances (once: see README) and the debtor is told."""
+    _decide_payment(payment_id, True, reason)
+
+
+@payment_app.command("reject")
+def payment_reject(payment_id: int, reason: str = typer.Option(None, "--reason")) -> None:
+    """Reject a claimed payment: dunning resumes on its invoices and the debtor is told why."""
+    _decide_payment(payment_id, False, reason)
+
+
+# -- disputes ---------------------------------------------------------------------------------
+
+
+@dispute_app.command("list")
+def dispute_list(
+    status: str = typer.Option(None, "--status", help="open, valid or not_valid."),
+    fmt: Fmt = typer.Option(Fmt.text, "--format"),
+) -> None:
+    """Disputes, oldest first (a valid one shows whether its credit note is still awaited)."""
+    from bot.services.disputes import STATUSES, list_disputes
+    from storage.engine import reading
+
+    if status is not None and status not in STATUSES:
+        fail(f"--status {status!r} is not one of {', '.join(STATUSES)}")
+    the_app = build_app()
+    with reading(the_app.engine) as conn:
+        rows = list_disputes(conn, status)
+    if fmt is Fmt.json:
+        print_json({"disputes": rows})
+        return
+    t = Table()
+    for col in ("id", "customer", "status", "reason", "invoices", "text"):
+        t.add_column(col)
+    for r in rows:
+        state = r["status"] + (" (credit note awaited)" if r["awaiting_credit_note"] else "")
+        t.add_row(str(r["id"]), escape(r["customer_ref"]), state, r["reason"], escape(", ".join(r["doc_refs"])),
+                  escape(r["text"]))
+    out.print(t)
+
+
+@dispute_app.command("resolve")
+def dispute_resolve(
+    dispute_id: int,
+    valid: bool = typer.Option(None, "--valid/--not-valid", help="Valid: a credit note will follow from the ERP."),
+    reason: str = typer.Option(None, "--reason"),
+) -> None:
+    """Resolve an open dispute; the debtor is told. Not valid: dunning resumes. Valid: the invoice waits
+    for the ERP's credit note and is not dunned for the disputed amount."""
+    from bot.services.disputes import resolve
+
+    if valid is None:
+        fail("say --valid or --not-valid")
+    the_app = build_app()
+    try:
+        with the_app.engine.begin() as conn:
+            status, notice = resolve(
+                conn, dispute_id, valid=valid, reason=(reason or "").strip(), actor="cli", now=the_app.now()
+            )
+    except LookupError as exc:
+        fail(str(exc))
+    out.print(f"dispute {dispute_id} {status.replace('_', ' ')}; {told(the_app, notice)}", markup=False)
+
+
+__all__ = ["register"]

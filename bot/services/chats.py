@@ -1,0 +1,154 @@
+"""A Telegram chat as collectbot knows it: its linked contact and customer, and its flow session.
+
+Only a verified contact's chat sees its own customer (DESIGN "Reliability and security"):
+every debtor action starts from `chat_contact`, so nothing a chat sends can name another
+customer. The session row (storage.tables.ChatSession) is read and written inside the
+transaction that handles one update, so what a flow records and where the debtor is in it
+always commit together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, select, update
+
+from bot.services.customers import CustomerRow, customers_by_id
+from storage.sql import dialect_insert
+from storage.tables import ChatSession, Contact
+
+
+@dataclass(frozen=True)
+class ChatContact:
+    """The verified contact of a chat and its customer; `locale` is the contact's own or the customer's."""
+
+    chat_id: int
+    contact_id: int
+    contact_name: str
+    customer: CustomerRow
+    locale: str
+    reachable: bool
+
+    @property
+    def actor(self) -> str:
+        """The timeline's actor for this chat (DESIGN "timeline"): `debtor:<telegram chat id>`."""
+        return f"debtor:{self.chat_id}"
+
+    def today(self, now: datetime):  # noqa: ANN201
+        """The debtor's local calendar date at `now` (DESIGN: every day count uses it)."""
+        return now.astimezone(ZoneInfo(self.customer.timezone)).date()
+
+
+def chat_contact(conn: Connection, chat_id: int) -> ChatContact | None:
+    """The chat's verified contact (the most recently linked one), or None for a chat nobody linked."""
+    c = Contact.__table__
+    row = conn.execute(
+        select(c.c.id, c.c.customer_id, c.c.name, c.c.locale, c.c.reachable)
+        .where(c.c.telegram_chat_id == chat_id, c.c.verified.is_(True))
+        .order_by(c.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    customer = customers_by_id(conn, [row.customer_id])[row.customer_id]
+    return ChatContact(
+        chat_id=chat_id,
+        contact_id=row.id,
+        contact_name=row.name,
+        customer=customer,
+        locale=row.locale or customer.locale,
+        reachable=bool(row.reachable),
+    )
+
+
+def mark_reachable(conn: Connection, chat_id: int) -> None:
+    """A chat that writes to the bot has not blocked it (any more): reminders may reach it again."""
+    c = Contact.__table__
+    conn.execute(update(c).where(c.c.telegram_chat_id == chat_id, c.c.reachable.is_(False)).values(reachable=True))
+
+
+def mark_unreachable(conn: Connection, chat_id: int, now: datetime) -> None:
+    """The chat blocked the bot (a 403): its contacts are not tried again until it writes (event
+    `contact_unreachable` for each customer concerned)."""
+    from storage import events
+
+    c = Contact.__table__
+    for contact_id, customer_id in conn.execute(
+        select(c.c.id, c.c.customer_id).where(c.c.telegram_chat_id == chat_id, c.c.reachable.is_(True))
+    ).all():
+        conn.execute(update(c).where(c.c.id == contact_id).values(reachable=False))
+        events.record(conn, at=now, kind="contact_unreachable", actor="system", customer_id=customer_id,
+                      text=f"chat {chat_id} blocked the bot")
+
+
+def set_chat_locale(conn: Connection, chat_id: int, locale: str) -> None:
+    """`/language`: the contacts of this chat read everything (reminders included) in `locale`."""
+    c = Contact.__table__
+    conn.execute(update(c).where(c.c.telegram_chat_id == chat_id).values(locale=locale))
+
+
+@dataclass
+class Session:
+    """A chat's flow state as plain values (storage.tables.ChatSession); `flow` "" = no flow."""
+
+    chat_id: int
+    flow: str = ""
+    step: str = ""
+    nonce: str = ""
+    data: dict = field(default_factory=dict)
+    last_update_id: int = 0
+    link_failures: int = 0
+    link_window_start: datetime | None = None
+
+    def clear(self) -> None:
+        """End the flow: nothing of it is kept (its record, if any, was written by its last step)."""
+        self.flow, self.step, self.nonce, self.data = "", "", "", {}
+
+
+def load_session(conn: Connection, chat_id: int, now: datetime) -> Session:
+    """The chat's session, locked for this transaction (a row is created for a new chat).
+
+    SQLite's writers already hold the database lock from BEGIN IMMEDIATE; PostgreSQL locks the
+    row (FOR UPDATE), so two processes handling one chat's updates take turns.
+    """
+    t = ChatSession.__table__
+    conn.execute(
+        dialect_insert(conn, t)
+        .on_conflict_do_nothing(index_elements=["chat_id"])
+        .values(chat_id=chat_id, flow="", step="", nonce="", data={}, last_update_id=0, link_failures=0,
+                link_window_start=None, updated_at=now)
+    )
+    q = select(t).where(t.c.chat_id == chat_id)
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    row = conn.execute(q).one()
+    return Session(
+        chat_id=chat_id,
+        flow=row.flow,
+        step=row.step,
+        nonce=row.nonce,
+        data=dict(row.data or {}),
+        last_update_id=row.last_update_id,
+        link_failures=row.link_failures,
+        link_window_start=row.link_window_start,
+    )
+
+
+def save_session(conn: Connection, session: Session, now: datetime) -> None:
+    t = ChatSession.__table__
+    conn.execute(
+        update(t)
+        .where(t.c.chat_id == session.chat_id)
+        .values(
+            flow=session.flow,
+            step=session.step,
+            nonce=session.nonce,
+            data=session.data,
+            last_update_id=session.last_update_id,
+            link_failures=session.link_failures,
+            link_window_start=session.link_window_start,
+            updated_at=now,
+        )
+    )
