@@ -67,6 +67,9 @@ class ImportResult:
 
 @dataclass(frozen=True)
 class ImportContext:
+    """What an import needs from the configuration: the policy's segments and the defaults of optional
+    customer fields, the earliest any step or heads-up comes (days from the due date), and the time."""
+
     customer_defaults: rows_.CustomerDefaults
     earliest_action_offset: int  # policy: min(step offset - heads-up days) over all segments
     now: datetime
@@ -274,8 +277,8 @@ def _import_payments(conn: Connection, source: _Source, ctx: ImportContext, dry_
     errors = RowErrors()
     customers = ledger_writes.customer_infos(conn)
     payments = _read(source, rows_.payment_rules(customers), errors)
-    targets = ledger_writes.doc_infos(conn, rows_.allocation_refs(payments))
-    rows_.check_payment_targets(payments, targets, customers, errors)
+    suspects = ledger_writes.mismatched_targets(conn, rows_.allocation_targets(payments))
+    rows_.check_payment_targets(payments, ledger_writes.doc_infos(conn, suspects), customers, errors, suspects)
     if errors:
         raise _Refused(errors)
     if dry_run:

@@ -18,7 +18,8 @@ Imports never compare dates with the real clock; neither does this.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from operator import itemgetter
 
@@ -29,6 +30,7 @@ from storage.rawsql import as_date, fetch_all, fetch_in
 from storage.sql import IN_LIMIT
 
 REARM_DATE = date(1970, 1, 1)  # next_action_on for "look at this item on the next sweep"
+ARMED_INDEX = "ix_document_armed"
 
 SETTLE_CHUNK = 20_000  # customers read at once when every customer is settled again
 # One customer's whole ledger, as bot.domain.settlement reads it (item rows then carry the
@@ -106,12 +108,35 @@ def settle(
     if writes:
         writes.sort(key=itemgetter(2))  # in id order: the table's pages one after the other
         mark = "%s" if pg else "?"
-        conn.exec_driver_sql(
+        update = (
             f"UPDATE document SET settled_on = {mark}, next_action_on = coalesce(next_action_on, {mark})"
-            f" WHERE id = {mark}",
-            writes,
+            f" WHERE id = {mark}"
         )
+        with _index_set_aside(conn, len(writes)):
+            conn.exec_driver_sql(update, writes)
     return len(writes)
+
+
+REBUILD_SHARE = 4  # an update of at least 1/4 of the documents builds the armed index again instead
+
+
+@contextmanager
+def _index_set_aside(conn: Connection, rows: int) -> Iterator[None]:
+    """SQLite: for an update of a large share of the documents, drop the (settled_on, next_action_on)
+    index first and build it again after, from its own CREATE INDEX: one sort instead of moving an
+    entry per row. In the caller's transaction, so all or nothing as ever."""
+    if conn.dialect.name != "sqlite" or rows < 10_000:
+        yield
+        return
+    total = conn.exec_driver_sql("SELECT max(id) FROM document").scalar() or 0
+    create = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?",
+                                  (ARMED_INDEX,)).scalar()
+    if create is None or rows * REBUILD_SHARE < total:
+        yield
+        return
+    conn.exec_driver_sql(f'DROP INDEX "{ARMED_INDEX}"')
+    yield
+    conn.exec_driver_sql(create)
 
 
 def _split(rows: list[tuple], chunk_of: Callable[[int], int | None], n: int) -> list[list[tuple]]:

@@ -57,6 +57,37 @@ def doc_infos(conn: Connection, refs: Iterable[str]) -> dict[str, DocInfo]:
     return {row[0]: make(DocInfo, row[1:]) for row in rows}
 
 
+def mismatched_targets(conn: Connection, targets: Iterable[tuple[str, int, str]]) -> set[str]:
+    """Of (document ref, customer id, currency) triples, the refs that are not an invoice or debit note
+    of that customer in that currency: what an applies_to may not name. Checked in the database,
+    so that only the few bad ones come back (doc_infos then says what they are)."""
+    wanted = sorted(set(targets))
+    if not wanted:
+        return set()
+    bad = "d.id IS NULL OR d.customer_id <> {cid} OR d.currency <> {cur} OR d.type NOT IN ('invoice', 'debit_note')"
+    if _is_sqlite(conn) and _SQLITE_JSON:
+        sql = (
+            "SELECT j.value ->> 0 FROM json_each(?) j LEFT JOIN document d ON d.ref = j.value ->> 0 WHERE "
+            + bad.format(cid="j.value ->> 1", cur="j.value ->> 2")
+        )
+        return {ref for (ref,) in conn.exec_driver_sql(sql, (json.dumps(wanted),))}
+    if _is_sqlite(conn):  # no JSON functions in this SQLite: read what they name
+        found = doc_infos(conn, [ref for ref, _, _ in wanted])
+        return {
+            ref
+            for ref, cid, cur in wanted
+            if (info := found.get(ref)) is None
+            or (info.customer_id, info.currency) != (cid, cur)
+            or info.type not in _ITEM_TYPES
+        }
+    refs, cids, curs = (list(col) for col in zip(*wanted, strict=True))
+    sql = (
+        "SELECT t.ref FROM unnest(%s::text[], %s::bigint[], %s::text[]) AS t(ref, cid, cur)"
+        " LEFT JOIN document d ON d.ref = t.ref WHERE " + bad.format(cid="t.cid", cur="t.cur")
+    )
+    return {ref for (ref,) in conn.exec_driver_sql(sql, (refs, cids, curs))}
+
+
 # --- what a file changes ----------------------------------------------------------------------------
 
 

@@ -78,7 +78,8 @@ def ref(column: str) -> Rule:
             raise Refused(f"{column} is empty")
         if len(text) > MAX_REF:
             raise Refused(f"{column} {shown(text)} is longer than {MAX_REF} characters")
-        _check_plain(column, text)
+        if not text.isprintable():
+            _check_plain(column, text)
         return text
 
     return read
@@ -99,7 +100,8 @@ def text(column: str, limit: int, *, required: bool = False) -> Rule:
             raise Refused(f"{column} is empty")
         if len(value) > limit:
             raise Refused(f"{column} {shown(value)} is longer than {limit} characters")
-        _check_plain(column, value)
+        if not value.isprintable():
+            _check_plain(column, value)
         return value
 
     return read
@@ -272,14 +274,15 @@ def timezone(default: str) -> Rule:
     return read
 
 
-def known(column: str, rule: Rule, found: Mapping[str, T], missing: str) -> Callable[[str], T]:
-    """`rule`, then the value looked up in `found` (e.g. a customer_ref among the ledger's customers)."""
+def known(rule: Rule, found: Mapping[str, T], missing: str, hint: str = "") -> Callable[[str], T]:
+    """`rule`, then the value looked up in `found` (e.g. a customer_ref among the ledger's customers);
+    refused as `{missing} 'VALUE'{hint}` when it is not there."""
 
     def read(raw: str) -> T:
         value = rule(raw)
         hit = found.get(value)
         if hit is None:
-            raise Refused(f"{missing} {shown(value)}" if missing else f"unknown {column} {shown(value)}")
+            raise Refused(f"{missing} {shown(value)}{hint}")
         return hit
 
     return read

@@ -15,7 +15,7 @@ earliest first, and counts the rest (DESIGN "Interfaces": every bad row is liste
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import compress, count
@@ -240,7 +240,7 @@ def payment_rules(customers: Mapping[str, CustomerInfo]) -> FileRules:
 
 
 def _customer(customers: Mapping[str, CustomerInfo]) -> Callable[[str], CustomerInfo]:
-    return col.known("customer_ref", col.ref("customer_ref"), customers, "unknown customer")
+    return col.known(col.ref("customer_ref"), customers, "unknown customer", " (import customers first)")
 
 
 def check_header(header: Sequence[str], expected: Sequence[str]) -> list[int]:
@@ -375,21 +375,30 @@ def check_related_documents(
             errors.add(docs.lines[pos], reason)
 
 
-def allocation_refs(payments: Batch) -> set[str]:
-    """Every document a payment's applies_to names."""
-    return {ref for row in payments.rows for ref, _ in row[6]}
+def allocation_targets(payments: Batch) -> set[tuple[str, int, str]]:
+    """(document ref, customer id, currency) of every document a payment's applies_to names:
+    each must be an invoice or debit note of that customer in that currency."""
+    return {(ref, row[1], row[4]) for row in payments.rows for ref, _ in row[6]}
 
 
 def check_payment_targets(
-    payments: Batch, ledger: Mapping[str, DocInfo], customers: Mapping[str, CustomerInfo], errors: RowErrors
+    payments: Batch,
+    ledger: Mapping[str, DocInfo],
+    customers: Mapping[str, CustomerInfo],
+    errors: RowErrors,
+    suspects: Collection[str] | None = None,
 ) -> None:
-    """Each document an applies_to names must be an invoice or debit note of the payment's customer and currency."""
+    """Each document an applies_to names must be an invoice or debit note of the payment's customer and
+    currency. `ledger` holds what the ledger has of them; `suspects`, if given, the only refs that may
+    be wrong (the others were found right where they are, e.g. by storage.mismatched_targets)."""
     ref_of: dict[int, str] = {}
     items, get = ITEM_TYPES, ledger.get
     for pos in compress(count(), map(itemgetter(6), payments.rows)):
         _, cid, _, _, cur, _, parts = payments.rows[pos]
         reasons = []
         for ref, _ in parts:
+            if suspects is not None and ref not in suspects:
+                continue
             info = get(ref)
             if info is not None and info.customer_id == cid and info.type in items and info.currency == cur:
                 continue

@@ -59,7 +59,8 @@ def test_every_bad_line_is_listed_with_every_fault_and_nothing_kept_from_it() ->
         "INV-5,C1,invoice,2026-01-10,,1.00,USD,",
     )
     assert errors.lines() == [
-        "line 3: unknown customer 'NOPE'; type 'bill' is not one of credit_note, debit_note, invoice, withholding; "
+        "line 3: unknown customer 'NOPE' (import customers first); "
+        "type 'bill' is not one of credit_note, debit_note, invoice, withholding; "
         "issue_date '2026-13-01' is not a date like 2026-01-31; amount '-1' is negative; "
         "currency 'EURO' is not a 3-letter ISO code like EUR",
         "line 5: expected 8 fields, found 3",

@@ -126,10 +126,8 @@ def test_every_bad_row_is_listed_earliest_first_and_nothing_is_written(ledger: E
     lines[5] = "INV-5,NOPE,invoice,2026-01-10,,1.00,USD,"
     found = refused(ledger, tmp_path, "documents", *lines)
     bad = [n + 2 for n in range(90) if n % 3 == 0 or n == 5]
-    assert found[:20] == [
-        f"line {n}: " + ("unknown customer 'NOPE'" if n == 7 else "amount 'x' is not an amount like 1234.56")
-        for n in bad[:20]
-    ]
+    unknown, bad_amount = "unknown customer 'NOPE' (import customers first)", "amount 'x' is not an amount like 1234.56"
+    assert found[:20] == [f"line {n}: " + (unknown if n == 7 else bad_amount) for n in bad[:20]]
     assert found[20:] == [f"... and {len(bad) - 20} more bad lines (the first 20 are listed)"]
     assert counts(ledger) == before
 
