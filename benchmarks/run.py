@@ -25,6 +25,7 @@ import os
 import platform
 import queue
 import random
+import resource
 import sqlite3
 import statistics
 import subprocess
@@ -186,9 +187,11 @@ def bench_import(app, ledger_dir: Path) -> dict:  # noqa: ANN001
         t, cpu = time.perf_counter(), time.process_time()
         res = import_file(app.engine, kind, path, ctx)
         secs, cpu = time.perf_counter() - t, time.process_time() - cpu
-        out[kind] = {"rows": res.rows, "seconds": secs, "rows_per_s": res.rows / secs, "cpu_seconds": cpu}
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux: the process's peak so far
+        out[kind] = {"rows": res.rows, "seconds": secs, "rows_per_s": res.rows / secs, "cpu_seconds": cpu,
+                     "peak_rss_mb_so_far": peak}
         say(f"  import {kind}: {res.rows:,} rows in {secs:.1f} s = {res.rows / secs:,.0f} rows/s "
-            f"(CPU {cpu:.1f} s)")
+            f"(CPU {cpu:.1f} s; process peak RSS so far {peak:,.0f} MB)")
     return out
 
 

@@ -32,6 +32,7 @@ REARM_DATE = arming.REARM_DATE  # "look at this item on the next sweep"
 _ITEM_TYPES = ("invoice", "debit_note")  # bot.domain.ledger.ITEM_TYPES, in an order for SQL
 _SQLITE_JSON = sqlite3.sqlite_version_info >= (3, 38)  # json_each and ->> built in
 BULK_CACHE_KIB = 256 * 1024
+_KEY_MAX = CustomerKey.__table__.c.key.type.length
 
 
 def _is_sqlite(conn: Connection) -> bool:
@@ -371,7 +372,8 @@ def _name_keys(rows: list[tuple], ids: Mapping[str, int]) -> list[tuple[int, str
         if aliases:
             names.update(fold(a) for a in aliases.split("|") if a)
         names.discard("")
-        keys.extend((cid, k) for k in names)
+        # A key is at most its column (255): folding may lengthen a name (ß -> ss, ﷺ -> 18 letters).
+        keys.extend((cid, k[:_KEY_MAX]) for k in names)
     return keys
 
 

@@ -85,6 +85,12 @@ def test_values_just_inside_the_limits_are_stored_as_read(engine: Engine, tmp_pa
     assert tuple(a) == ("D" * 64, 99_999_999_999_999)
 
 
+def test_a_name_that_folds_longer_than_its_column_still_imports(engine: Engine, tmp_path: Path) -> None:
+    load(engine, tmp_path, "customers", f"C1,{'ß' * 255},default,EUR,,30,en,Europe/Berlin,DE,,{'ﷺ' * 255}")
+    with engine.connect() as conn:
+        assert conn.execute(select(Customer.name)).scalar_one() == "ß" * 255
+
+
 @pytest.mark.parametrize(
     ("kind", "line", "reason"),
     [
