@@ -293,9 +293,9 @@ def _settle_payments(conn: Connection, payments: Batch, changes: Changes) -> Non
     if changes.top or changes.added is None:
         arming.settle(conn, changes.customers)
     else:  # the table was empty: its rows are the file's, no need to read them back
-        rows = payments.rows
-        paid = [(r[1], r[4], r[3], r[2], r[0]) for r in rows]
-        parts = [(r[1], r[4], ref, cents, r[2], r[0]) for r in rows for ref, cents in r[6]]
+        rows = payments.rows  # each allocates no more than itself: the row rule refused any other
+        paid = [(r[1], r[4], r[3], r[2], True) for r in rows]
+        parts = [(r[1], r[4], ref, cents, r[2]) for r in rows for ref, cents in r[6]]
         arming.settle(conn, changes.customers, payments=(paid, parts))
 
 

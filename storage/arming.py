@@ -44,11 +44,12 @@ _CREDITS = (
     " FROM document WHERE type IN ('credit_note', 'withholding') AND customer_id {where}"
 )
 _PAYMENTS = (
-    "SELECT customer_id, currency, amount_cents, date, id FROM payment"
-    " WHERE status = 'confirmed' AND customer_id {where}"
+    "SELECT customer_id, currency, amount_cents, date,"
+    " (SELECT coalesce(sum(a.amount_cents), 0) FROM allocation a WHERE a.payment_id = payment.id) <= amount_cents"
+    " FROM payment WHERE status = 'confirmed' AND customer_id {where}"
 )
 _ALLOCATIONS = (
-    "SELECT p.customer_id, p.currency, a.document_ref, a.amount_cents, p.date, p.id"
+    "SELECT p.customer_id, p.currency, a.document_ref, a.amount_cents, p.date"
     " FROM payment p JOIN allocation a ON a.payment_id = p.id WHERE p.status = 'confirmed' AND p.customer_id {where}"
 )
 
@@ -102,7 +103,9 @@ def settle(
                 reads.append(list(fetch_in(conn, sql.replace("{where}", where), values)))
             else:
                 reads.append(fetch_all(conn, sql.replace("{where}", where), *values))
-        for row, day in settled_days(*reads):
+        days = settled_days(*reads).get
+        for row in reads[0]:  # item rows, each with its stored settled_on and whether it was set aside
+            day = days(row[1])
             if (day != row[7] or row[8]) and (touched is None or row[0] in touched):
                 writes.append((day, rearm, row[1]))
     if writes:

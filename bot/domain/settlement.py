@@ -25,13 +25,14 @@ Bulk and plain: rows are tuples as the storage layer reads them, many customers 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
-# Row layouts (further trailing fields are ignored):
+# Row layouts (items may carry further fields after these):
 #   item:       (customer, id, currency, ref, amount_cents, issue_date, due_date)  invoices and debit notes
 #   credit:     (customer, currency, related_ref or None, amount_cents, issue_date)  credit notes, withholdings
-#   payment:    (customer, currency, amount_cents, date, payment id)  confirmed payments
-#   allocation: (customer, currency, document ref, amount_cents, date, payment id)  their applies_to parts
+#   payment:    (customer, currency, amount_cents, date, exact)  confirmed payments; exact: its applies_to
+#               allocates no more than its amount (the importer refuses any other)
+#   allocation: (customer, currency, document ref, amount_cents, date)  the payments' applies_to parts
 
 
 def settled_days(
@@ -39,18 +40,18 @@ def settled_days(
     credits: Iterable[tuple],
     payments: Iterable[tuple],
     allocations: Iterable[tuple],
-) -> Iterator[tuple[tuple, object]]:
-    """(item row, the day from which it is settled, or None) for every item row, given the customers'
-    whole ledgers: every credit, payment and allocation of each customer whose items are given."""
+) -> dict[int, object]:
+    """item id -> the day from which it is settled, for the items (rows) that are; an item not in the
+    answer is not known to be settled. Given the customers' whole ledgers: every credit, payment and
+    allocation of each customer whose items are given."""
     pools: dict[tuple, list] = {}  # (customer, currency) -> [all credit, latest day, every payment exact]
     named: dict[str, list] = {}  # item ref -> [cents naming it, latest day, customer, currency]
     for cid, cur, related, cents, day in credits:
         _add(pools, (cid, cur), cents, day)
         if related is not None:
             _name(named, related, cid, cur, cents, day)
-    allocated: dict[object, int] = {}
     get = named.get
-    for cid, cur, ref, cents, day, pid in allocations:  # _name inlined: as many as there are payments
+    for cid, cur, ref, cents, day in allocations:  # _name inlined: as many as there are payments
         hit = get(ref)
         if hit is None:
             named[ref] = [cents, day, cid, cur]
@@ -60,9 +61,8 @@ def settled_days(
                 hit[1] = day
         else:
             _name(named, ref, cid, cur, cents, day)
-        allocated[pid] = allocated.get(pid, 0) + cents
     get = pools.get
-    for cid, cur, cents, day, pid in payments:
+    for cid, cur, cents, day, exact in payments:
         key = (cid, cur)
         pool = get(key)
         if pool is None:
@@ -71,53 +71,52 @@ def settled_days(
             pool[0] += cents
             if day > pool[1]:
                 pool[1] = day
-        if pid in allocated and allocated[pid] > cents:
+        if not exact:
             pool[2] = False
 
-    groups: dict[tuple, list[tuple]] = {}
+    # Steps 1 and 2 per item; an item they settle is settled from the day the last of what names it
+    # came. The others wait, per customer and currency, for step 3.
+    out: dict[int, object] = {}
+    waiting: dict[tuple, list] = {}  # (customer, currency) -> [used by steps 1-2, what is left, [(row, left)]]
+    nget = named.get
     for row in items:
-        key = (row[0], row[2])
+        cid, cur = key = (row[0], row[2])
         pool = get(key)
         if pool is None or not pool[2]:  # no credit in that currency, or not exactly known
-            yield row, None
             continue
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [row]
-        else:
-            group.append(row)
-    for key, rows in groups.items():
-        yield from _settle_group(rows, pools[key], named, key)
-
-
-def _settle_group(rows: list[tuple], pool: list, named: dict[str, list], key: tuple) -> Iterator[tuple]:
-    """One customer's items of one currency that has credit: steps 1-2 per item, then step 3."""
-    cid, cur = key
-    rests = []
-    used = 0
-    for row in rows:
-        hit = _named(named, row[3], cid, cur)
+        hit = nget(row[3])
+        if hit is not None and not (hit[2] == cid and hit[3] == cur):
+            hit = _named(named, row[3], cid, cur)
         amount = row[4]
         rest = amount if hit is None else (amount - hit[0] if amount > hit[0] else 0)
-        rests.append(rest)
-        used += amount - rest
-    left = pool[0] - used  # step 3's pool: every credit, less what steps 1 and 2 used
-    if len(rows) > 1 and 0 < left < sum(rests):  # otherwise none or all of them take from the pool
-        order = sorted(range(len(rows)), key=lambda n: (rows[n][6], rows[n][5], rows[n][3]))
-    else:
-        order = range(len(rows))
-    latest = pool[1]
-    upto = 0
-    for n in order:
-        row, rest = rows[n], rests[n]
-        issue = row[5]
-        if not rest:  # settled by what names it
-            hit = _named(named, row[3], cid, cur)
-            day = issue if hit is None or hit[1] < issue else hit[1]
-            yield row, day
+        group = waiting.get(key)
+        if group is None:
+            group = waiting[key] = [0, 0, []]
+        group[0] += amount - rest
+        if rest:
+            group[1] += rest
+            group[2].append((row, rest))
+        else:
+            issue = row[5]
+            out[row[1]] = issue if hit is None or hit[1] < issue else hit[1]
+    # Step 3: the rest of all credit, oldest item first.
+    for key, (used, rests, rows) in waiting.items():
+        pool = pools[key]
+        left = pool[0] - used
+        if not rows or left <= 0:
             continue
-        upto += rest
-        yield row, ((issue if latest < issue else latest) if upto <= left else None)
+        latest = pool[1]
+        if left >= rests:  # enough for all of them: order does not matter
+            for row, _ in rows:
+                out[row[1]] = row[5] if latest < row[5] else latest
+            continue
+        rows.sort(key=lambda entry: (entry[0][6], entry[0][5], entry[0][3]))
+        for row, rest in rows:
+            left -= rest
+            if left < 0:
+                break
+            out[row[1]] = row[5] if latest < row[5] else latest
+    return out
 
 
 def _named(named: dict[str, list], ref: str, cid: object, cur: str) -> list | None:

@@ -23,7 +23,7 @@ CURRENCIES = ("USD", "EUR")
 def ledgers(draw: st.DrawFn) -> tuple[list[Doc], list[Pay]]:
     """One customer's ledger: items, credits naming them (or not), payments allocating to them (or not)."""
     day = st.integers(0, 60).map(lambda n: START + timedelta(days=n))
-    cents = st.sampled_from([100, 250, 500, 1000, 1234, 5000])
+    cents = st.sampled_from([1, 99, 100, 101, 250, 500, 999, 1000, 1001, 1234, 5000]) | st.integers(1, 3000)
     items = []
     for n in range(draw(st.integers(1, 6))):
         issue = draw(day)
@@ -69,9 +69,10 @@ def days_of(docs: list[Doc], pays: list[Pay]) -> dict[str, date | None]:
     ids = {d.ref: n for n, d in enumerate(docs)}
     items = [(7, ids[d.ref], d.currency, d.ref, d.amount_cents, d.issue_date, d.due_date) for d in docs if d.due_date]
     credits = [(7, d.currency, d.related_ref, d.amount_cents, d.issue_date) for d in docs if not d.due_date]
-    paid = [(7, p.currency, p.amount_cents, p.date, n) for n, p in enumerate(pays)]
-    parts = [(7, p.currency, ref, c, p.date, n) for n, p in enumerate(pays) for ref, c in p.allocations]
-    return {row[3]: day for row, day in settled_days(items, credits, paid, parts)}
+    paid = [(7, p.currency, p.amount_cents, p.date, sum(c for _, c in p.allocations) <= p.amount_cents) for p in pays]
+    parts = [(7, p.currency, ref, c, p.date) for p in pays for ref, c in p.allocations]
+    days = settled_days(items, credits, paid, parts)
+    return {row[3]: days.get(row[1]) for row in items}
 
 
 def open_refs(docs: list[Doc], pays: list[Pay], on: date) -> set[str]:
@@ -123,3 +124,13 @@ def test_a_payment_allocating_more_than_itself_leaves_its_currency_armed() -> No
         Pay("P2", date(2026, 2, 1), 1000, "EUR", (("INV-E", 1000),)),
     ]
     assert days_of([inv, euro], pays) == {"INV-1": None, "INV-E": date(2026, 2, 1)}
+
+
+def test_a_cent_short_leaves_an_item_open_and_armed() -> None:
+    older = Doc("INV-1", "invoice", date(2026, 1, 1), date(2026, 1, 31), 1000, "USD")
+    newer = Doc("INV-2", "invoice", date(2026, 1, 2), date(2026, 2, 1), 1000, "USD")
+    for paid, expected in ((1999, {"INV-1": date(2026, 3, 1), "INV-2": None}),
+                           (2000, {"INV-1": date(2026, 3, 1), "INV-2": date(2026, 3, 1)})):
+        pays = [Pay("P1", date(2026, 3, 1), paid, "USD")]
+        assert days_of([older, newer], pays) == expected
+        assert ("INV-2" in open_refs([older, newer], pays, date(2026, 3, 1))) == (expected["INV-2"] is None)
