@@ -24,8 +24,8 @@ from sqlalchemy import Connection, Engine
 from bot.domain import csv_rows as rows_
 from bot.domain.csv_rows import Batch, RowError, RowErrors
 from bot.domain.ledger import ITEM_TYPES
-from storage import arming, events, ledger_writes
-from storage.ledger_writes import Changes
+from storage import arming, events, import_reads, ledger_writes
+from storage.import_reads import Changes
 
 KINDS = {
     "customers": rows_.CUSTOMER_COLUMNS,
@@ -249,9 +249,9 @@ def _import_customers(conn: Connection, source: _Source, ctx: ImportContext, dry
 
 def _import_documents(conn: Connection, source: _Source, ctx: ImportContext, dry_run: bool) -> Changes:
     errors = RowErrors()
-    customers = ledger_writes.customer_infos(conn)
+    customers = import_reads.customer_infos(conn)
     docs = _read(source, rows_.document_rules(customers, ctx.earliest_action_offset), errors)
-    known = ledger_writes.doc_infos(conn, rows_.related_refs(docs))
+    known = import_reads.doc_infos(conn, rows_.related_refs(docs))
     rows_.check_related_documents(docs, known, customers, errors)
     if errors:
         raise _Refused(errors)
@@ -275,10 +275,10 @@ def _settle_documents(conn: Connection, docs: Batch, changes: Changes) -> None:
 
 def _import_payments(conn: Connection, source: _Source, ctx: ImportContext, dry_run: bool) -> Changes:
     errors = RowErrors()
-    customers = ledger_writes.customer_infos(conn)
+    customers = import_reads.customer_infos(conn)
     payments = _read(source, rows_.payment_rules(customers), errors)
-    suspects = ledger_writes.mismatched_targets(conn, rows_.allocation_targets(payments))
-    rows_.check_payment_targets(payments, ledger_writes.doc_infos(conn, suspects), customers, errors, suspects)
+    suspects = import_reads.mismatched_targets(conn, rows_.allocation_targets(payments))
+    rows_.check_payment_targets(payments, import_reads.doc_infos(conn, suspects), customers, errors, suspects)
     if errors:
         raise _Refused(errors)
     if dry_run:

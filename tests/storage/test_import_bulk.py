@@ -18,7 +18,7 @@ from sqlalchemy import Engine, inspect, select, update
 from bot import importer
 from bot.domain.csv_rows import CUSTOMER_COLUMNS, DOCUMENT_COLUMNS, PAYMENT_COLUMNS, CustomerDefaults
 from bot.importer import ImportContext, import_file
-from storage import ledger_writes
+from storage import import_reads, ledger_writes
 from storage.tables import Allocation, Customer, CustomerKey, Document, Payment
 
 CUSTOMERS, DOCUMENTS, PAYMENTS = (",".join(c) for c in (CUSTOMER_COLUMNS, DOCUMENT_COLUMNS, PAYMENT_COLUMNS))
@@ -234,7 +234,7 @@ def test_settle_and_lookups_over_more_customers_than_one_statement_takes(engine:
     ids = customer_ids(engine)
     with engine.begin() as conn:
         conn.execute(update(d).values(next_action_on=None))  # as a sweep leaves settled items
-        infos = ledger_writes.doc_infos(conn, [f"INV-{i}" for i in range(n)] + ["NOWHERE"])
+        infos = import_reads.doc_infos(conn, [f"INV-{i}" for i in range(n)] + ["NOWHERE"])
         ledger_writes.rearm_customers(conn, sorted(ids.values())[1:])
     assert len(infos) == n and infos["INV-7"] == (ids["C7"], "invoice", "USD")
     rearmed = [ref for ref, row in documents(engine).items() if row[-1] == ledger_writes.REARM_DATE]
