@@ -20,6 +20,8 @@ in full or partially through applies_to, or carry no applies_to at all.
 whatever is left of randomly chosen open invoices until about S of all invoices
 are fully paid, so that fewer reminders fall due; rows written without it are
 unchanged. A summary of open/settled invoices goes to stderr when it is given.
+--open-due N (optional, for the sweep right after an import) instead settles in full
+every invoice due by --as-of but about N: a long paid history, N open and due.
 """
 
 from __future__ import annotations
@@ -149,6 +151,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 23))
     p.add_argument("--paid-share", type=float, default=None,
                    help="settle extra invoices in full until about this share (0..1) is paid")
+    p.add_argument("--open-due", type=int, default=None,
+                   help="settle in full every invoice due by --as-of except about this many (a paid history)")
     args = p.parse_args(argv)
     if args.customers < 1 or args.documents < 1:
         p.error("--customers and --documents must be positive")
@@ -239,6 +243,8 @@ def main(argv: list[str] | None = None) -> None:
                    rng.choice(METHODS.get(cur, ("wire",))), applies)
         if args.paid_share is not None:
             yield from settle_rows(n_pay)
+        elif args.open_due is not None:
+            yield from settle_due_rows(n_pay)
 
     def settle_rows(n: int):
         # A separate generator keeps every row above identical to a run without --paid-share.
@@ -260,6 +266,26 @@ def main(argv: list[str] | None = None) -> None:
         print(f"invoices: {n_inv}; fully paid before --paid-share: {settled} ({settled / n_inv:.1%}); "
               f"settled by {extra} extra payments; open now: {sum(1 for x in left if x)}",
               file=sys.stderr)
+
+    def settle_due_rows(n: int):
+        # Like settle_rows: every row above stays as it is without --open-due.
+        prng = random.Random(f"open-due:{args.seed}")
+        due = [i for i in range(n_inv) if left[i] and inv_due[i] <= SPAN_DAYS]
+        keep = min(1.0, args.open_due / len(due)) if due else 0.0
+        extra = 0
+        for i in due:
+            if prng.random() < keep:
+                continue
+            cents, left[i] = left[i], 0
+            when = min(max(inv_due[i] + prng.randint(-20, 10), inv_day[i] + 1), SPAN_DAYS)
+            n += 1
+            extra += 1
+            cur = inv_cur[i]
+            yield (f"PAY-{n:07d}", f"C{inv_cust[i] + 1:06d}", day[when], money(cents), cur,
+                   prng.choice(METHODS.get(cur, ("wire",))), f"INV-{i + 1:07d}:{money(cents)}")
+        print(f"invoices: {n_inv}; due by --as-of and open: {len(due)}; settled by {extra} extra payments; "
+              f"due and open now: {sum(1 for i in due if left[i])}; not due yet: "
+              f"{sum(1 for i in range(n_inv) if inv_due[i] > SPAN_DAYS)}", file=sys.stderr)
 
     write(args.out_dir / "payments.csv",
           ["payment_ref", "customer_ref", "date", "amount", "currency", "method", "applies_to"],

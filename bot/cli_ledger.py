@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.cli_support import Fmt, TableFmt, build_app, err, fail, out, parse_day, print_json, resolve_or_fail
+from bot.cli_support import Fmt, TableFmt, build_app, err, out, parse_day, print_json, resolve_or_fail
 from bot.domain.balances import BUCKETS
 from bot.domain.csv_safety import neutralise
 from bot.importer import ImportFailed, import_file
@@ -72,10 +72,11 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
             dry_run=dry_run,
             progress=_progress(file),
         )
-    except ImportFailed as exc:
-        fail(f"{file}: {exc}")
-    verb = "would import" if dry_run else "imported"
-    err.print(f"{verb} {result.rows} {kind} from {file}")
+    except ImportFailed as exc:  # every bad line listed (the first 20), one per line; nothing written
+        for line in exc.lines:
+            typer.echo(f"error: {file}: {' '.join(line.split())}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(result.summary(file), err=True)
 
 
 @import_app.command("customers")
@@ -157,20 +158,39 @@ def report_aging(
     cols = ("customer_ref", "name", *BUCKETS, "unapplied_credit", "total")
     if fmt is TableFmt.json:
         print_json(doc)
-    elif fmt is TableFmt.csv:
+    elif fmt is TableFmt.csv:  # customers only: a spreadsheet's sum of a column is the total
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(("currency", *cols))
         for rep in doc["reports"]:
             for r in rep["rows"]:
                 writer.writerow([neutralise(rep["currency"]), *(neutralise(r[c]) for c in cols)])
-            writer.writerow([rep["currency"], "TOTAL", "", *(rep["totals"][c] for c in cols[2:])])
     else:
-        out.print(f"[bold]Aging as of {doc['as_of']}[/]")
-        for rep in doc["reports"]:
-            t = Table(title=rep["currency"], title_justify="left")
-            for c in cols:
-                t.add_column(c, justify="left" if c in ("customer_ref", "name") else "right")
-            for r in rep["rows"]:
-                t.add_row(*(escape(r[c]) for c in cols))
-            t.add_row("TOTAL", "", *(rep["totals"][c] for c in cols[2:]), style="bold")
+        _aging_tables(doc)
+
+
+def _aging_tables(doc: dict) -> None:
+    """One table per currency: the buckets, the unapplied credit (a customer in credit shows it
+    there, beside a negative total) and total = open items − unapplied credit; amounts never cut."""
+    out.print(f"[bold]Aging as of {doc['as_of']}[/]")
+    for rep in doc["reports"]:
+        t = Table(title=rep["currency"], title_justify="left", caption="total = open items − unapplied credit")
+        widths = [min(max(max(len(r["customer_ref"]) for r in rep["rows"]), 8), 12), 6]
+        t.add_column("customer", overflow="fold", min_width=widths[0])
+        t.add_column("name", overflow="fold", min_width=widths[1])
+        numbers = [*BUCKETS, "unapplied_credit", "total"]
+        for key in numbers:
+            label = "unapplied\ncredit" if key == "unapplied_credit" else key
+            widths.append(max([len(r[key]) for r in [*rep["rows"], rep["totals"]]] + [len(w) for w in label.split()]))
+            t.add_column(label, justify="right", no_wrap=True, min_width=widths[-1])
+        for r in rep["rows"]:
+            t.add_row(escape(r["customer_ref"]), escape(r["name"]), *(r[k] for k in numbers))
+        t.add_row("TOTAL", "", *(rep["totals"][k] for k in numbers), style="bold")
+        needed = sum(widths) + 3 * len(widths) + 1  # cells, padding and rules
+        if needed <= out.width:
             out.print(t)
+            continue
+        terminal, out.width = out.width, needed  # wider than the terminal rather than a column dropped
+        try:
+            out.print(t, crop=False)
+        finally:
+            out.width = terminal

@@ -1,4 +1,9 @@
-"""Bulk reads and upserts for the ledger import: core statements, never one ORM object per row."""
+"""Bulk upserts for the ledger import: core statements, never one ORM object per row.
+
+Each write first compares the file's rows with what the ledger holds under the same refs
+(`Changes`: new, changed, unchanged), writes only the new and changed ones, and says which
+customers' ledgers changed, so the sweep's index is refreshed for them alone.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +15,18 @@ from datetime import date
 from itertools import chain
 from operator import itemgetter
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, select, update
 
-from bot.domain.csv_rows import CUSTOMER_FIELDS, DOCUMENT_FIELDS, PAYMENT_FIELDS, CustomerInfo, DocInfo
-from storage import customer_keys
+from bot.domain.csv_rows import CUSTOMER_FIELDS, DOCUMENT_FIELDS, PAYMENT_FIELDS
+from storage import arming, customer_keys, import_reads
+from storage.import_reads import Changes
 from storage.sql import IN_LIMIT
 from storage.sql import chunks as _chunks
 from storage.sql import dialect_insert as _insert
 from storage.tables import Allocation, Customer, Document, Payment
 
 CHUNK = 5000
-REARM_DATE = date(1970, 1, 1)  # "look at this item on the next sweep"
+REARM_DATE = arming.REARM_DATE  # "look at this item on the next sweep"
 _ITEM_TYPES = ("invoice", "debit_note")  # bot.domain.ledger.ITEM_TYPES, in an order for SQL
 _SQLITE_JSON = sqlite3.sqlite_version_info >= (3, 38)  # json_each and ->> built in
 BULK_CACHE_KIB = 256 * 1024
@@ -30,54 +36,29 @@ def _is_sqlite(conn: Connection) -> bool:
     return conn.dialect.name == "sqlite"
 
 
-def customer_infos(conn: Connection) -> dict[str, CustomerInfo]:
-    rows = conn.exec_driver_sql("SELECT id, currency, payment_terms_days, ref FROM customer")
-    info = CustomerInfo._make
-    return {row[3]: info(row[:3]) for row in rows}
-
-
-def doc_infos(conn: Connection, refs: Iterable[str]) -> dict[str, DocInfo]:
-    wanted = sorted(set(refs))
-    if len(wanted) > IN_LIMIT and _is_sqlite(conn) and _SQLITE_JSON:  # one statement, not one per chunk
-        rows = conn.exec_driver_sql(
-            "SELECT d.ref, c.ref, d.type, d.currency FROM document d JOIN customer c ON c.id = d.customer_id"
-            " WHERE d.ref IN (SELECT value FROM json_each(?))",
-            (json.dumps(wanted),),
-        )
-        return {ref: DocInfo(cref, kind, cur) for ref, cref, kind, cur in rows}
-    d, c = Document.__table__, Customer.__table__
-    out: dict[str, DocInfo] = {}
-    for chunk in _chunks(wanted, IN_LIMIT):
-        q = (
-            select(d.c.ref, c.c.ref, d.c.type, d.c.currency)
-            .join(c, c.c.id == d.c.customer_id)
-            .where(d.c.ref.in_(chunk))
-        )
-        for ref, cref, kind, cur in conn.execute(q):
-            out[ref] = DocInfo(cref, kind, cur)
-    return out
-
-
 # --- writes by ref --------------------------------------------------------------------------------
 #
 # The importer hands over plain tuples (bot.domain.csv_rows *_FIELDS order, ref first).
-# PostgreSQL takes them as INSERT ... ON CONFLICT (ref) DO UPDATE. On SQLite that
-# statement, and SQLAlchemy's per-row parameter processing, cost several times the write
-# itself, so there the refs the table already has are looked up first; new rows go in as
-# one plain INSERT and known ones as one UPDATE by id, both as sqlite3 executemany over
-# tuples (dates as ISO text, which is how SQLAlchemy's SQLite DATE stores them). The
-# import holds SQLite's write lock from its BEGIN IMMEDIATE on, so no other writer can
-# add a ref between the look-up and the insert.
+# Only new and changed rows are written. PostgreSQL takes them as INSERT ... ON CONFLICT
+# (ref) DO UPDATE. On SQLite that statement, and SQLAlchemy's per-row parameter
+# processing, cost several times the write itself, so there new rows go in as one plain
+# INSERT and changed ones as one UPDATE by id, both as sqlite3 executemany over tuples
+# (dates as ISO text, which is how SQLAlchemy's SQLite DATE stores them). The import holds
+# SQLite's write lock from its BEGIN IMMEDIATE on, so no other writer can add a ref
+# between the comparison and the insert.
 
 
 @contextmanager
-def _bulk_cache(conn: Connection) -> Iterator[None]:
+def bulk_cache(conn: Connection) -> Iterator[None]:
     """SQLite: a page cache of up to BULK_CACHE_KIB while a bulk write runs, then the usual one again.
 
     A load of a million rows touches every page of a table and its unique index; with the
     default 2 MiB cache, pages are evicted and read back again and again. The cache only
-    takes what it uses, and gives it back when it shrinks again.
+    takes what it uses, and gives it back when it shrinks again. Nothing on PostgreSQL.
     """
+    if not _is_sqlite(conn):
+        yield
+        return
     before = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())  # < 0: KiB, else pages
     page = int(conn.exec_driver_sql("PRAGMA page_size").scalar())
     if (-before if before < 0 else before * page // 1024) >= BULK_CACHE_KIB:
@@ -107,18 +88,6 @@ def _ids(conn: Connection, table, refs: Sequence[str]) -> dict[str, int]:  # noq
     return out
 
 
-def _existing_ids(conn: Connection, table, rows: Sequence[tuple]) -> tuple[dict[str, int], int]:  # noqa: ANN001
-    """(ref -> id of the rows (ref first) that `table` already has, the highest id in the table or 0)."""
-    top = conn.execute(select(func.max(table.c.id))).scalar() or 0
-    if not top:
-        return {}, 0
-    refs = set(map(itemgetter(0), rows))
-    if top <= 4 * len(refs):  # cheaper to read every ref than to look each one up
-        every = conn.execute(select(table.c.ref, table.c.id))
-        return {ref: i for ref, i in every if ref in refs}, top
-    return _ids(conn, table, sorted(refs)), top
-
-
 def _sqlite_literal(value: object) -> str:
     if value is None:
         return "NULL"
@@ -137,7 +106,7 @@ def _sqlite_insert(
     conn: Connection,
     table,  # noqa: ANN001
     columns: Sequence[str],
-    rows: list[tuple],
+    rows: Sequence[tuple],
     literals: Mapping[str, object] | None = None,
 ) -> None:
     """INSERT `rows` (values for `columns`; `literals`: one value for every row) in one executemany.
@@ -174,7 +143,7 @@ def _sqlite_insert(
         flat = [tuple(chain.from_iterable(rows[i : i + per])) for i in range(0, whole, per)]
         conn.exec_driver_sql(insert + ", ".join([one] * per), flat)
     if whole < len(rows):
-        conn.exec_driver_sql(insert + one, rows[whole:] if whole else rows)
+        conn.exec_driver_sql(insert + one, list(rows[whole:]) if whole else list(rows))
     for _, create in rebuild:
         conn.exec_driver_sql(create)
 
@@ -183,19 +152,18 @@ def _sqlite_write(
     conn: Connection,
     table,  # noqa: ANN001
     fields: Sequence[str],
-    rows: list[tuple],
+    changes: Changes,
     constants: Mapping[str, object] | None = None,
     *,
     new_ids: bool = False,
-) -> tuple[dict[str, int], dict[str, int]]:
-    """Insert the rows (ref first) whose ref is new, update the others (every field but ref).
+) -> dict[str, int]:
+    """Insert the new rows (ref first, values for `fields`) and update the changed ones by id.
 
     `constants`: further columns with one value for every row, set on insert and update.
     Columns named nowhere take their (Python-side) default on insert and are left alone on
-    update, as the ON CONFLICT upsert does. Returns (ref -> id of the rows that were there
-    before, ref -> id of the inserted ones if `new_ids`).
+    update, as the ON CONFLICT upsert does. Returns ref -> id of the inserted rows if `new_ids`.
     """
-    existing, top = _existing_ids(conn, table, rows)
+    width = len(fields)
     constants = dict(constants or {})
     defaults = {}
     for col in table.columns:
@@ -204,15 +172,17 @@ def _sqlite_write(
         if not col.default.is_scalar:
             raise TypeError(f"{table.name}.{col.name}: a bulk insert takes only scalar defaults")
         defaults[col.name] = col.default.arg
-    new = [r for r in rows if r[0] not in existing] if existing else rows
+    new = changes.new if all(len(r) == width for r in changes.new[:1]) else [r[:width] for r in changes.new]
     _sqlite_insert(conn, table, fields, new, {**constants, **defaults})
-    old = [(*r[1:], existing[r[0]]) for r in rows if r[0] in existing] if existing else []
-    if old:
+    if changes.changed:
         set_ = ", ".join(
             [f"{f} = ?" for f in fields[1:]] + [f"{c} = {_sqlite_literal(v)}" for c, v in constants.items()]
         )
-        conn.exec_driver_sql(f"UPDATE {table.name} SET {set_} WHERE id = ?", old)
-    return existing, _sqlite_new_ids(conn, table, new, top) if new_ids and new else {}
+        ids = changes.ids
+        conn.exec_driver_sql(
+            f"UPDATE {table.name} SET {set_} WHERE id = ?", [(*r[1:width], ids[r[0]]) for r in changes.changed]
+        )
+    return _sqlite_new_ids(conn, table, new, changes.top) if new_ids and new else {}
 
 
 def _sqlite_new_ids(conn: Connection, table, new: list[tuple], top: int) -> dict[str, int]:  # noqa: ANN001
@@ -235,20 +205,29 @@ class _Dates(dict):
         return day
 
 
-def write_customers(conn: Connection, rows: list[tuple]) -> None:
-    """Insert or update customers by ref (tuples in CUSTOMER_FIELDS order), then rebuild their name keys."""
-    if not rows:
-        return
+def write_customers(conn: Connection, rows: list[tuple], *, dry_run: bool = False) -> Changes:
+    """Insert or update customers by ref (tuples in CUSTOMER_FIELDS order), then rebuild their name keys.
+
+    Only new and changed customers are written (and only their keys rebuilt: storage.customer_keys);
+    `dry_run` only compares. Returns the Changes.
+    """
+    stored, top = import_reads.stored(conn, "customer", CUSTOMER_FIELDS[1:], [r[0] for r in rows])
+    changes = import_reads.compare(rows, stored, len(CUSTOMER_FIELDS), None)
+    changes.top = top
+    if dry_run or not (changes.new or changes.changed):
+        return changes
     t = Customer.__table__
+    written = changes.new + changes.changed
     if _is_sqlite(conn):
-        with _bulk_cache(conn):
-            existing, added = _sqlite_write(conn, t, CUSTOMER_FIELDS, rows, new_ids=True)
-            ids = existing | added
-            customer_keys.replace_keys(conn, [(ids[r[0]], r[0], r[1], r[-1]) for r in rows])
-        return
-    _upsert(conn, t, [dict(zip(CUSTOMER_FIELDS, r, strict=True)) for r in rows], CUSTOMER_FIELDS[1:])
-    ids = _ids(conn, t, [r[0] for r in rows])
-    customer_keys.replace_keys(conn, [(ids[r[0]], r[0], r[1], r[-1]) for r in rows])
+        with bulk_cache(conn):
+            added = _sqlite_write(conn, t, CUSTOMER_FIELDS, changes, new_ids=True)
+            ids = changes.ids | added
+            customer_keys.replace_keys(conn, [(ids[r[0]], r[0], r[1], r[-1]) for r in written])
+        return changes
+    _upsert(conn, t, [dict(zip(CUSTOMER_FIELDS, r, strict=True)) for r in written], CUSTOMER_FIELDS[1:])
+    ids = _ids(conn, t, [r[0] for r in written])
+    customer_keys.replace_keys(conn, [(ids[r[0]], r[0], r[1], r[-1]) for r in written])
+    return changes
 
 
 def _sqlite_delete(conn: Connection, table: str, column: str, ids: Iterable[int]) -> None:
@@ -265,102 +244,88 @@ def _sqlite_delete(conn: Connection, table: str, column: str, ids: Iterable[int]
         conn.exec_driver_sql(f"DELETE FROM {table} WHERE {column} IN ({', '.join(['?'] * len(chunk))})", tuple(chunk))
 
 
-def upsert_customers(conn: Connection, rows: list[dict]) -> None:
-    """write_customers for records as parse_customer gives them."""
-    write_customers(conn, [tuple(r[f] for f in CUSTOMER_FIELDS) for r in rows])
+_DOCUMENT_DATA = len(DOCUMENT_FIELDS) - 1  # next_action_on is the sweep's, not the file's: not compared
 
 
-def write_documents(conn: Connection, rows: list[tuple]) -> None:
-    """Insert or update documents by ref (tuples in DOCUMENT_FIELDS order, dates as ISO text)."""
-    if not rows:
-        return
+def write_documents(conn: Connection, rows: list[tuple], *, dry_run: bool = False) -> Changes:
+    """Insert or update documents by ref (tuples in DOCUMENT_FIELDS order, dates as ISO text).
+
+    A document whose data is unchanged keeps its next_action_on; a new or changed one gets the
+    file's. `dry_run` only compares. Returns the Changes.
+    """
+    stored, top = import_reads.stored(conn, "document", DOCUMENT_FIELDS[1:_DOCUMENT_DATA], [r[0] for r in rows])
+    changes = import_reads.compare(rows, stored, _DOCUMENT_DATA, 1)
+    changes.top = top
+    if dry_run or not (changes.new or changes.changed):
+        return changes
     t = Document.__table__
     if _is_sqlite(conn):
-        with _bulk_cache(conn):
-            _sqlite_write(conn, t, DOCUMENT_FIELDS, rows)
-        return
+        with bulk_cache(conn):
+            changes.added = _sqlite_write(conn, t, DOCUMENT_FIELDS, changes, new_ids=True)
+        return changes
     day = _Dates()
     payload = [
-        dict(zip(DOCUMENT_FIELDS, (*r[:3], day[r[3]], day[r[4]], *r[5:8], day[r[8]]), strict=True)) for r in rows
+        dict(zip(DOCUMENT_FIELDS, (*r[:3], day[r[3]], day[r[4]], *r[5:8], day[r[8]]), strict=True))
+        for r in chain(changes.new, changes.changed)
     ]
     _upsert(conn, t, payload, DOCUMENT_FIELDS[1:])
+    return changes
 
 
-def upsert_documents(conn: Connection, rows: list[dict]) -> None:
-    """write_documents for records as parse_document gives them, with their next_action_on."""
-    dates = ("issue_date", "due_date", "next_action_on")
-    write_documents(conn, [tuple(_iso(r[f]) if f in dates else r[f] for f in DOCUMENT_FIELDS) for r in rows])
+def write_payments(conn: Connection, rows: list[tuple], *, dry_run: bool = False) -> Changes:
+    """Insert or update confirmed payments by ref and replace their allocations.
 
-
-def _iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
-
-
-def write_payments(conn: Connection, rows: list[tuple], allocations: Sequence[Sequence[tuple[str, int]]]) -> None:
-    """Insert or update confirmed payments by ref (tuples in PAYMENT_FIELDS order, the date as ISO
-    text) and replace their allocations (`allocations[i]`: row i's (document ref, cents) in order)."""
-    if not rows:
-        return
+    Rows: PAYMENT_FIELDS values (the date as ISO text), then the applies_to as a tuple of
+    (document ref, cents) in order. A payment the ledger has with other values, another
+    status or other allocations is changed. `dry_run` only compares. Returns the Changes.
+    """
+    width = len(PAYMENT_FIELDS)
+    stored, top = import_reads.stored(conn, "payment", (*PAYMENT_FIELDS[1:], "status"), [r[0] for r in rows])
+    if stored:
+        stored = import_reads.with_allocations(conn, stored)
+    changes = import_reads.compare([(*r[:width], "confirmed", r[width]) for r in rows], stored, width + 2, 1)
+    changes.top = top
+    if dry_run or not (changes.new or changes.changed):
+        return changes
     p, a = Payment.__table__, Allocation.__table__
     columns = ("payment_id", "document_ref", "amount_cents", "position")
+    written = changes.new + changes.changed
     if _is_sqlite(conn):
-        with _bulk_cache(conn):
-            existing, added = _sqlite_write(conn, p, PAYMENT_FIELDS, rows, {"status": "confirmed"}, new_ids=True)
-            _sqlite_delete(conn, "allocation", "payment_id", existing.values())
-            _sqlite_insert(conn, a, columns, _allocation_rows(rows, allocations, existing | added))
-        return
+        with bulk_cache(conn):
+            added = _sqlite_write(conn, p, PAYMENT_FIELDS, changes, {"status": "confirmed"}, new_ids=True)
+            changes.added = added
+            _sqlite_delete(conn, "allocation", "payment_id", [changes.ids[r[0]] for r in changes.changed])
+            _sqlite_insert(conn, a, columns, _allocation_rows(written, changes.ids | added))
+        return changes
     day = _Dates()
-    payload = [dict(zip(PAYMENT_FIELDS, (*r[:2], day[r[2]], *r[3:]), strict=True), status="confirmed") for r in rows]
+    payload = [
+        dict(zip(PAYMENT_FIELDS, (*r[:2], day[r[2]], *r[3:width]), strict=True), status="confirmed") for r in written
+    ]
     _upsert(conn, p, payload, [*PAYMENT_FIELDS[1:], "status"])
-    ids = _ids(conn, p, [r[0] for r in rows])
+    ids = _ids(conn, p, [r[0] for r in written])
     for chunk in _chunks(sorted(ids.values()), IN_LIMIT):
         conn.execute(delete(a).where(a.c.payment_id.in_(chunk)))
-    for chunk in _chunks(_allocation_rows(rows, allocations, ids), CHUNK):
+    for chunk in _chunks(_allocation_rows(written, ids), CHUNK):
         conn.execute(a.insert(), [dict(zip(columns, r, strict=True)) for r in chunk])
+    return changes
 
 
-def _allocation_rows(
-    rows: list[tuple], allocations: Sequence[Sequence[tuple[str, int]]], ids: Mapping[str, int]
-) -> list[tuple]:
-    """(payment id, document ref, cents, position) for each payment's applies_to."""
-    return [
-        (ids[row[0]], ref, cents, i)
-        for row, targets in zip(rows, allocations, strict=True)
-        if targets
-        for i, (ref, cents) in enumerate(targets)
+def _allocation_rows(rows: list[tuple], ids: Mapping[str, int]) -> list[tuple]:
+    """(payment id, document ref, cents, position) for each payment's applies_to (its last element)."""
+    return [(ids[row[0]], ref, cents, i) for row in rows if row[-1] for i, (ref, cents) in enumerate(row[-1])]
+
+
+def upsert_payments(conn: Connection, rows: list[dict]) -> Changes:
+    """write_payments for records as dicts: PAYMENT_FIELDS (the date a `date`) and "allocations"."""
+    payments = [
+        (*(r[f].isoformat() if f == "date" else r[f] for f in PAYMENT_FIELDS), tuple(r["allocations"])) for r in rows
     ]
-
-
-def upsert_payments(conn: Connection, rows: list[dict]) -> None:
-    """write_payments for records as parse_payment gives them (with their "allocations")."""
-    payments = [tuple(_iso(r[f]) if f == "date" else r[f] for f in PAYMENT_FIELDS) for r in rows]
-    write_payments(conn, payments, [r["allocations"] for r in rows])
+    return write_payments(conn, payments)
 
 
 def rearm_customers(conn: Connection, customer_ids: Iterable[int]) -> None:
-    """Items of these customers whose dunning had stopped are looked at again by the next sweep.
-
-    The ledger changed (a payment, a credit, a new item): an item that was settled
-    or below the minimum may be open again. Re-arming is always safe: the sweep
-    derives what is due from the ledger and the outbox, never from this column.
-    """
-    ids = sorted(set(customer_ids))
-    if len(ids) > IN_LIMIT and _is_sqlite(conn) and _SQLITE_JSON:
-        # One statement, not one per chunk of ids: SQLite's plan walks the NULLs of the
-        # next_action_on index, once rather than once per chunk.
-        conn.exec_driver_sql(
-            "UPDATE document SET next_action_on = ? WHERE next_action_on IS NULL"
-            " AND type IN ('invoice', 'debit_note') AND customer_id IN (SELECT value FROM json_each(?))",
-            (REARM_DATE.isoformat(), json.dumps(ids)),
-        )
-        return
-    d = Document.__table__
-    for chunk in _chunks(ids, IN_LIMIT):
-        conn.execute(
-            update(d)
-            .where(d.c.customer_id.in_(chunk), d.c.next_action_on.is_(None), d.c.type.in_(_ITEM_TYPES))
-            .values(next_action_on=REARM_DATE)
-        )
+    """The ledger of these customers changed: the sweep's index follows (storage.arming.settle)."""
+    arming.settle(conn, set(customer_ids))
 
 
 def rearm_all(conn: Connection, customer_id: int) -> None:
@@ -369,3 +334,4 @@ def rearm_all(conn: Connection, customer_id: int) -> None:
     conn.execute(
         update(d).where(d.c.customer_id == customer_id, d.c.type.in_(_ITEM_TYPES)).values(next_action_on=REARM_DATE)
     )
+    arming.settle(conn, {customer_id})

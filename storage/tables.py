@@ -72,7 +72,10 @@ class Contact(SQLModel, table=True):
 
 class Document(SQLModel, table=True):
     __tablename__ = "document"
-    __table_args__ = (Index("ix_document_customer_type", "customer_id", "type"),)
+    __table_args__ = (
+        Index("ix_document_customer_type", "customer_id", "type"),
+        Index("ix_document_armed", "settled_on", "next_action_on"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(unique=True, max_length=64)
@@ -83,9 +86,11 @@ class Document(SQLModel, table=True):
     amount_cents: int = Field(sa_type=BigInteger)
     currency: str = Field(max_length=3)
     related_ref: str | None = Field(default=None, max_length=64)
-    # The sweep's index: the earliest local date on which this item may need
-    # action again (a step, a skip, a heads-up). NULL: nothing more to do.
-    next_action_on: date | None = Field(default=None, index=True)
+    # The sweep's index (storage/arming.py): the earliest local date on which this item may
+    # need action again (a step, a skip, a heads-up; NULL: nothing more to do), and the date
+    # from which the ledger's credit settles it (NULL: not settled by what the ledger holds).
+    next_action_on: date | None = None
+    settled_on: date | None = None
 
 
 class Payment(SQLModel, table=True):

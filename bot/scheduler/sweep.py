@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -22,17 +22,15 @@ from sqlalchemy import Connection, Engine, select, update
 from bot.domain.balances import compute_balance
 from bot.domain.calendar import in_business_hours
 from bot.domain.ladder import CustomerFacts, CustomerPlan, customer_paused, plan_customer, step_date
-from bot.domain.ledger import ITEM_TYPES
 from bot.domain.plans import PlanFacts, PlanReview, review_plan
 from bot.domain.policy import Policy
 from bot.scheduler import claims, compose
 from bot.scheduler.channels import ContactUnreachable, DebtorChannel, Outgoing, StaffChannel
 from bot.services.customers import CustomerRow, customers_by_id
-from storage import approvals, events, outbox
+from storage import approvals, arming, events, outbox
 from storage import plans as plan_store
 from storage.ledger_reads import ledgers
 from storage.pauses import load_pauses
-from storage.rawsql import as_date, fetch_all
 from storage.tables import Contact, Customer, Document, Promise, ReminderSend
 
 log = logging.getLogger("collectbot.sweep")
@@ -601,27 +599,9 @@ def _report_items(plan: CustomerPlan) -> list[tuple[str, str]]:
 
 
 def _armed_items(conn: Connection, now: datetime) -> dict[int, list[int]]:
-    """customer id -> ids of the items whose next action date has come in the customer's zone (index scan).
-
-    `next_action_on` is a local date; no zone is more than a day ahead of UTC, so
-    the index range stops at tomorrow (UTC), and each customer's zone then drops
-    the items whose local date has not come yet.
-    """
-    latest = now.date() + timedelta(days=1)
-    sql = (
-        "SELECT d.customer_id, d.id, d.next_action_on, c.timezone FROM document d "
-        "JOIN customer c ON c.id = d.customer_id WHERE d.next_action_on <= {p} AND d.type IN ({p}, {p})"
-    )
-    today: dict[str, date] = {}
-    out: dict[int, list[int]] = {}
-    bound = latest if conn.dialect.name == "postgresql" else latest.isoformat()
-    for cid, doc_id, when, tz in fetch_all(conn, sql, bound, *sorted(ITEM_TYPES)):
-        local = today.get(tz)
-        if local is None:
-            local = today[tz] = now.astimezone(zone(tz)).date()
-        if as_date(when) <= local:
-            out.setdefault(cid, []).append(doc_id)
-    return out
+    """customer id -> ids of the items to look at `now` (storage.arming.armed_items: next action
+    date come and not settled, in the customer's zone)."""
+    return arming.armed_items(conn, now, zone)
 
 
 @contextmanager

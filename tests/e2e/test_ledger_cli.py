@@ -153,9 +153,10 @@ def test_sample_ledger_imports(sample) -> None:
 def test_importing_the_same_files_again_changes_nothing(sample) -> None:
     db, _ = sample
     before = (db.aging(), db.balances(), db.snapshot(LEDGER_TABLES))
-    for kind in KINDS:
+    for kind, n in zip(KINDS, (30, 125, 66), strict=True):
         proc = db.cli("import", kind, SAMPLE / f"{kind}.csv")
         assert proc.returncode == 0, proc.stderr
+        assert proc.stderr.strip().endswith(f"{kind}.csv: 0 new, 0 changed, {n} unchanged"), proc.stderr
     after = (db.aging(), db.balances(), db.snapshot(LEDGER_TABLES))
     assert after[0] == before[0]
     assert after[1] == before[1]
@@ -261,6 +262,20 @@ def test_aging_rows_agree_with_balances(sample, sample_aging: dict) -> None:
             assert row["total"] == b["total_open"]
             assert row["unapplied_credit"] == b["unapplied_credit"]
             assert [row[k] for k in BUCKET_KEYS] == list(b["buckets"].values())
+
+
+def test_aging_csv_holds_customers_only_so_a_column_sums_to_the_total(sample, sample_aging: dict) -> None:
+    db, _ = sample
+    proc = db.cli("report", "aging", "--format", "csv", "--as-of", AS_OF)
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    refs = {(r["currency"], r["customer_ref"]) for r in rows}
+    assert refs == {(rep["currency"], row["customer_ref"]) for rep in sample_aging["reports"] for row in rep["rows"]}
+    assert len(rows) == len(refs)  # no TOTAL rows
+    for rep in sample_aging["reports"]:
+        mine = [r for r in rows if r["currency"] == rep["currency"]]
+        for key in AGING_SUMS:
+            assert sum(Decimal(r[key]) for r in mine) == Decimal(rep["totals"][key])
 
 
 def test_aging_csv_neutralises_formula_names(sample) -> None:
@@ -387,7 +402,7 @@ def ledger(new_database, cli_for, tmp_path_factory) -> Iterator[Db]:
 
 @dataclass(frozen=True)
 class Bad:
-    """A file `import KIND` must refuse with `line LINE: ...REASON...` on stderr."""
+    """A file `import KIND` must refuse with `line LINE: ...REASON...` on stderr (and `also` more lines)."""
 
     kind: str
     lines: tuple[str, ...] | None  # None: a 0-byte file
@@ -395,6 +410,7 @@ class Bad:
     reason: str
     eol: str = "\n"
     args: tuple[str, ...] = ()
+    also: tuple[tuple[int, str], ...] = ()
 
 
 GOOD_DOC = "INV-10,C1,invoice,2026-03-01,2026-03-31,10.00,USD,"
@@ -439,7 +455,24 @@ BAD_INPUTS = {
     "line-inside-quoted-field": Bad("customers", (CUSTOMERS_HEADER, 'C20,"Two',
                                                   'Lines Ltd",default,USD,,30,en,UTC,US,,',
                                                   "C21,Bad Zone,default,USD,,30,en,Mars/Base,US,,"),
-                                    4, "time zone"),
+                                    2, "name contains a control character (U+000A)",
+                                    also=((4, "time zone"),)),
+    "amount-over-the-limit": Bad("documents", (DOCUMENTS_HEADER, GOOD_DOC,
+                                               "INV-11,C1,invoice,2026-03-01,,99999999999999999999.99,USD,"),
+                                 3, "over the limit of 999999999999.99"),
+    "name-over-255": Bad("customers", (CUSTOMERS_HEADER, customer_row("C9", "N" * 256)), 2, "longer than 255"),
+    "ref-over-64": Bad("documents", (DOCUMENTS_HEADER, "R" * 65 + ",C1,invoice,2026-03-01,,1.00,USD,"),
+                       2, "longer than 64"),
+    "nul-byte": Bad("customers", (CUSTOMERS_HEADER, customer_row("C9", "Nul\x00Ltd")), 2, "(U+0000)"),
+    "superscript-terms": Bad("customers", (CUSTOMERS_HEADER, "C9,Nine,default,USD,,3²,en,UTC,US,,"),
+                             2, "payment_terms_days '3²'"),
+    "dates-out-of-range": Bad("documents", (DOCUMENTS_HEADER, "INV-11,C1,invoice,0001-01-01,,1.00,USD,",
+                                            "INV-12,C1,invoice,2026-03-01,9999-12-31,1.00,USD,"),
+                              2, "outside the accepted range", also=((3, "outside the accepted range"),)),
+    "unknown-segment": Bad("customers", (CUSTOMERS_HEADER, "C9,Nine,gold,USD,,30,en,UTC,US,,"),
+                           2, "(its segments: default, government, individual, strategic)"),
+    "pipe-separated": Bad("documents", (DOCUMENTS_HEADER.replace(",", "|"), GOOD_DOC.replace(",", "|")),
+                          1, "separated by '|'"),
     "customer-bad-currency": Bad("customers", (CUSTOMERS_HEADER, customer_row("C9", "Nine"),
                                                customer_row("C10", "Ten", "dollars")),
                                  3, "currency"),
@@ -487,7 +520,28 @@ def refusals(ledger: Db, tmp_path_factory) -> Refusals:
 @pytest.mark.parametrize("name", list(BAD_INPUTS))
 def test_bad_input_is_refused_with_its_physical_line(refusals: Refusals, name: str) -> None:
     case = BAD_INPUTS[name]
-    assert_one_line_error(refusals.results[name], case.line, case.reason)
+    proc = refusals.results[name]
+    if not case.also:
+        assert_one_line_error(proc, case.line, case.reason)
+        return
+    assert proc.returncode != 0 and proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 + len(case.also), proc.stderr
+    for text, (line, reason) in zip(lines, [(case.line, case.reason), *case.also], strict=True):
+        assert text.startswith("error: ") and f"line {line}: " in text and reason in text, text
+
+
+def test_every_bad_row_is_on_its_own_line_the_first_20_then_how_many_more(ledger: Db, tmp_path: Path) -> None:
+    rows = [f"INV-{n},C1,invoice,2026-03-01,,{'x' if n % 2 else '1.00'},USD," for n in range(60)]
+    path = write(tmp_path, "docs.csv", DOCUMENTS_HEADER, *rows)
+    before = ledger.snapshot()
+    proc = ledger.cli("import", "documents", path)
+    assert proc.returncode == 1 and proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert lines[:20] == [f"error: {path}: line {n + 2}: amount 'x' is not an amount like 1234.56"
+                          for n in range(1, 41, 2)]
+    assert lines[20:] == [f"error: {path}: ... and 10 more bad lines (the first 20 are listed)"]
+    assert ledger.snapshot() == before
 
 
 def test_refused_imports_change_nothing(refusals: Refusals) -> None:
@@ -501,8 +555,16 @@ def test_dry_run_writes_nothing(ledger: Db, tmp_path: Path) -> None:
     before = ledger.snapshot()
     proc = ledger.cli("import", "documents", path, "--dry-run")
     assert proc.returncode == 0, proc.stderr
-    assert "would import 1 documents" in proc.stderr
+    assert "would import 1 documents" in proc.stderr and ": 1 new, 0 changed, 0 unchanged" in proc.stderr
     assert ledger.snapshot() == before
+
+
+def test_a_semicolon_separated_file_is_read_and_says_so(ledger: Db, tmp_path: Path) -> None:
+    path = write(tmp_path, "docs.csv", DOCUMENTS_HEADER.replace(",", ";"), "INV-30;C1;Invoice;2026-03-01;;10.00;usd;")
+    proc = ledger.cli("import", "documents", path, "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == f"would import 1 documents from {path} (read as semicolon-separated): " \
+                                  "1 new, 0 changed, 0 unchanged"
 
 
 # --- awkward but valid files --------------------------------------------------------------------

@@ -13,14 +13,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from sqlalchemy import Engine, inspect, select, update
 
 from bot import importer
 from bot.domain.csv_rows import CUSTOMER_COLUMNS, DOCUMENT_COLUMNS, PAYMENT_COLUMNS, CustomerDefaults
 from bot.importer import ImportContext, import_file
-from storage import ledger_writes
+from storage import import_reads, ledger_writes
 from storage.tables import Allocation, Customer, CustomerKey, Document, Payment
 
 CUSTOMERS, DOCUMENTS, PAYMENTS = (",".join(c) for c in (CUSTOMER_COLUMNS, DOCUMENT_COLUMNS, PAYMENT_COLUMNS))
@@ -228,47 +226,22 @@ def test_known_refs_are_found_however_many_come_again(engine: Engine, tmp_path: 
     assert after["NEW-1"][5] == 300
 
 
-def test_rearm_and_lookups_over_more_customers_than_one_statement_takes(engine: Engine, tmp_path: Path) -> None:
+def test_settle_and_lookups_over_more_customers_than_one_statement_takes(engine: Engine, tmp_path: Path) -> None:
     n = 1000  # > storage.sql.IN_LIMIT
     load(engine, tmp_path, "customers", *(customer_line(f"C{i}", f"Name {i}") for i in range(n)))
     load(engine, tmp_path, "documents", *(f"INV-{i},C{i},invoice,2026-01-10,,1.00,USD," for i in range(n)))
     d = Document.__table__
-    ids = sorted(customer_ids(engine).values())
+    ids = customer_ids(engine)
     with engine.begin() as conn:
-        conn.execute(update(d).values(next_action_on=None))
-        infos = ledger_writes.doc_infos(conn, [f"INV-{i}" for i in range(n)] + ["NOWHERE"])
-        ledger_writes.rearm_customers(conn, ids[1:])
-    assert len(infos) == n and infos["INV-7"] == ("C7", "invoice", "USD")
+        conn.execute(update(d).values(next_action_on=None))  # as a sweep leaves settled items
+        infos = import_reads.doc_infos(conn, [f"INV-{i}" for i in range(n)] + ["NOWHERE"])
+        ledger_writes.rearm_customers(conn, sorted(ids.values())[1:])
+    assert len(infos) == n and infos["INV-7"] == (ids["C7"], "invoice", "USD")
     rearmed = [ref for ref, row in documents(engine).items() if row[-1] == ledger_writes.REARM_DATE]
     assert len(rearmed) == n - 1
 
 
 # --- reading the file -------------------------------------------------------------------------------
-
-FIELD = st.text(alphabet=["a", "B", "1", " ", "-", ".", "é", "\u2028", "\x00", "\t"], max_size=4)
-LINE = st.lists(FIELD, min_size=0, max_size=9).map(",".join)
-
-
-@settings(max_examples=300)
-@given(st.lists(LINE, max_size=8), st.sampled_from(["\n", "\r\n"]), st.booleans(), st.booleans())
-def test_plain_files_are_split_as_csv_reads_them(lines: list[str], eol: str, final_eol: bool, shuffled: bool) -> None:
-    header = list(DOCUMENT_COLUMNS)
-    if shuffled:
-        header = header[::-1]
-    text = eol.join([",".join(header), *lines]) + (eol if final_eol else "")
-    fast = [(n, list(f)) for n, f in importer._records(text, DOCUMENT_COLUMNS)]
-    slow = [(n, list(f)) for n, f in importer._csv_records(text, DOCUMENT_COLUMNS)]
-    assert importer._plain_lines(text) is not None
-    # an empty line is [] to csv.reader and [""] to split: csv_rows skips both
-    assert [(n, f) for n, f in fast if f != [""]] == [(n, f) for n, f in slow if f]
-
-
-@pytest.mark.parametrize(
-    "text",
-    ['doc_ref,"a"\n', "a,b\rc\n", "a\r\r\nb\n", "", "x" * 200_000],
-)
-def test_files_that_need_csv_are_left_to_it(text: str) -> None:
-    assert importer._plain_lines(text) is None
 
 
 def test_a_quoted_file_imports_as_the_plain_one(engine: Engine, tmp_path: Path) -> None:
