@@ -1,6 +1,6 @@
 """The customer-name index on every backend: SQLite's FTS5 trigram table, PostgreSQL's pg_trgm GIN index.
 
-Customers go in through the real import write (ledger_writes.upsert_customers), and are found
+Customers go in through the real import write (ledger_writes.write_customers), and are found
 through bot.services.customers, the one path every command uses.
 """
 
@@ -12,6 +12,7 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine
 
+from bot.domain.csv_rows import CUSTOMER_FIELDS
 from bot.domain.names import fold, probe, search_text
 from bot.services.customers import CustomerAmbiguous, CustomerNotFound, find
 from storage import customer_keys, ledger_writes
@@ -29,7 +30,7 @@ def customer(ref: str, name: str, aliases: str = "") -> dict:
 
 def load(engine: Engine, *customers: dict) -> None:
     with engine.begin() as conn:
-        ledger_writes.upsert_customers(conn, list(customers))
+        ledger_writes.write_customers(conn, [tuple(c[f] for f in CUSTOMER_FIELDS) for c in customers])
 
 
 def found(engine: Engine, query: str) -> tuple[str, bool] | str:
