@@ -407,3 +407,34 @@ class Event(SQLModel, table=True):
     actor: str = Field(max_length=64)
     doc_refs: str = Field(default="", max_length=2048)  # "|"-separated
     text: str = ""
+
+
+class SlackThread(SQLModel, table=True):
+    """The one Slack thread of a customer's case in a channel (bot.handlers.slack.threads).
+
+    `root_ts` is the thread's root message ("" while the process in `claimed_by` is posting it:
+    a reservation, so two processes never open two threads for one customer). Found again after
+    a restart by (channel, customer); a reply in the channel is mapped back by (channel, root_ts).
+    """
+
+    __tablename__ = "slack_thread"
+    __table_args__ = (
+        UniqueConstraint("channel", "customer_id"),
+        Index("ix_slack_thread_root", "channel", "root_ts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    channel: str = Field(max_length=32)
+    root_ts: str = Field(default="", max_length=32)
+    claimed_by: str = Field(default="", max_length=128)
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class SlackEvent(SQLModel, table=True):
+    """A Slack Events API delivery acted on, by its `event_id`: Slack's retries of it are not acted on again."""
+
+    __tablename__ = "slack_event"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = Field(sa_column=_ts(index=True))

@@ -176,6 +176,8 @@ class Policy:
     installment_grace_days: DaysOrZero = 3  # an unpaid instalment is missed this many days after its due date
     # A dispute found valid waits for the ERP's credit note; credit staff are reminded after this many days.
     credit_note_wait_days: Days = 14
+    # A payment the debtor claimed that no imported payment matches after this many days is shown to staff.
+    unmatched_claim_days: Days = 10
 
     @model_validator(mode="after")
     def _segments(self) -> Policy:

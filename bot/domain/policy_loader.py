@@ -12,7 +12,7 @@ default)::
 
     min_gap_days, minimum_open_default, conversation_pause_days,
     claimed_payment_pause_days, installment_reminder_days_before, installment_grace_days,
-    credit_note_wait_days,
+    credit_note_wait_days, unmatched_claim_days,
     payment_link_template
     [minimum_open]                  CUR = "amount"
     [business_hours]                start, end ("HH:MM")

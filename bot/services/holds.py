@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, select, update
 
@@ -71,3 +71,105 @@ def release_hold(conn: Connection, what: str, *, actor: str, now: datetime) -> s
         text="hold released",
     )
     return f"{ref or customer.ref} ({customer.name}): hold released"
+
+
+# -- hold requests from Slack: a sales rep asks, credit staff decide (DESIGN "Who uses it") ---------------
+
+HOLD_REQUEST_DAYS = 7  # the heads-up's "Hold 7 days" button
+
+
+def request_hold(
+    conn: Connection,
+    customer: CustomerRow,
+    *,
+    days: int,
+    reason: str,
+    requester: str,
+    actor: str,
+    now: datetime,
+    doc_refs: list[str] | tuple[str, ...] = (),
+) -> int | None:
+    """A sales rep's request to hold the customer's reminders for `days` days (customer's local dates,
+    today included in the count: until = local today + days). Status `requested`, which pauses
+    nothing until credit staff approve it; event `hold_requested`; a staff alert `hold_requested`
+    in the customer's thread with Approve / Reject (payload {"decision": "hold", "id"}).
+
+    `requester` is the Slack user id (mentioned in the alert), `actor` the timeline's `slack:<id>`.
+    Returns the new request's id, or None when a request for this customer is already waiting.
+    """
+    from zoneinfo import ZoneInfo
+
+    from bot.services.alerts import staff_alert
+
+    h = Hold.__table__
+    waiting = conn.execute(
+        select(h.c.id).where(h.c.customer_id == customer.id, h.c.status == "requested").limit(1)
+    ).scalar()
+    if waiting is not None:
+        return None
+    until = now.astimezone(ZoneInfo(customer.timezone)).date() + timedelta(days=days)
+    hold_id = conn.execute(
+        h.insert().values(
+            customer_id=customer.id,
+            document_id=None,
+            until=until,
+            reason=reason,
+            status="requested",
+            requested_by=actor,
+            approved_by="",
+            created_at=now,
+        )
+    ).inserted_primary_key[0]
+    events.record(
+        conn,
+        at=now,
+        kind="hold_requested",
+        actor=actor,
+        customer_id=customer.id,
+        doc_refs=doc_refs,
+        text=f"asks to hold reminders until {until.isoformat()}: {reason}",
+    )
+    staff_alert(
+        conn,
+        key=f"hold_requested:{hold_id}",
+        customer=customer,
+        kind="hold_requested",
+        now=now,
+        doc_refs=doc_refs,
+        payload={"decision": "hold", "id": hold_id},
+        hold={"id": hold_id, "until": until, "reason": reason, "requester": requester},
+    )
+    return hold_id
+
+
+def decide_hold(conn: Connection, hold_id: int, *, approve: bool, actor: str, now: datetime, reason: str = "") -> str:
+    """Credit staff's decision on a hold request: `active` (event `hold_set`: reminders pause until its
+    date, inclusive) or `rejected` (event `hold_rejected`). Returns the new status.
+
+    Raises LookupError for no such hold, ValueError when it is not a request waiting for a decision.
+    """
+    h = Hold.__table__
+    row = conn.execute(select(h).where(h.c.id == hold_id)).first()
+    if row is None:
+        raise LookupError(f"no hold request {hold_id}")
+    if row.status != "requested":
+        raise ValueError(f"hold {hold_id} is {row.status}, not requested")
+    status = "active" if approve else "rejected"
+    conn.execute(
+        update(h)
+        .where(h.c.id == hold_id)
+        .values(status=status, approved_by=actor if approve else "", ended_at=None if approve else now)
+    )
+    why = f": {reason}" if reason else ""
+    if approve:
+        events.record(
+            conn, at=now, kind="hold_set", actor=actor, customer_id=row.customer_id,
+            text=f"reminders held until {row.until} (requested by {row.requested_by}): {row.reason}",
+        )
+    else:
+        events.record(
+            conn, at=now, kind="hold_rejected", actor=actor, customer_id=row.customer_id,
+            text=f"hold request {hold_id} (until {row.until}) rejected{why}",
+        )
+    rearm_all(conn, row.customer_id)
+    return status

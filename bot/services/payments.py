@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, select, update
 
@@ -201,3 +201,95 @@ def list_claims(conn: Connection, status: str | None = None) -> list[dict]:
         }
         for r in rows
     ]
+
+
+def unmatched_claims(conn: Connection, *, now: datetime, wait_days: int) -> list[dict]:
+    """Claims (not rejected) reported at least `wait_days` days before `now` that no imported payment matches.
+
+    "Matches" is bot.domain.claimed_payments' rule (the debtor's bank reference, else the same
+    amount within the matching window), applied to all of the customer's claims at once so that
+    each imported payment stands in for one claim only. A claim whose own ref `CLAIM-<id>` came
+    back in an import (confirmed, decided by nobody) is the ERP's record of it: matched.
+    Each: {"id", "ref", "customer_id", "amount_cents", "currency", "paid_on", "reference",
+    "status", "created_at", "doc_refs"}, oldest first.
+    """
+    from bot.domain.claimed_payments import PaymentFact, superseded_claims
+
+    p, a = Payment.__table__, Allocation.__table__
+    cutoff = now - timedelta(days=wait_days)
+    old = conn.execute(
+        select(p.c.customer_id)
+        .where(p.c.source == "debtor", p.c.status.in_(("claimed", "confirmed")), p.c.created_at <= cutoff)
+        .distinct()
+    ).scalars().all()
+    out: list[dict] = []
+    for i in range(0, len(old), 900):
+        ids = old[i : i + 900]
+        rows = conn.execute(
+            select(p).where(p.c.customer_id.in_(ids), p.c.status.in_(("claimed", "confirmed"))).order_by(p.c.id)
+        ).all()
+        by_customer: dict[int, list] = {}
+        for r in rows:
+            by_customer.setdefault(r.customer_id, []).append(r)
+        for rs in by_customer.values():
+            claims = [r for r in rs if r.source == "debtor" and not (r.status == "confirmed" and not r.decided_by)]
+            imported = [PaymentFact(r.ref, r.date, r.amount_cents, r.currency) for r in rs
+                        if r.source != "debtor" and r.status == "confirmed"]
+            facts = [PaymentFact(r.ref, r.date, r.amount_cents, r.currency, r.reference or "") for r in claims]
+            matched = superseded_claims(facts, imported)
+            for r in claims:
+                if r.ref in matched or r.created_at is None or r.created_at > cutoff:
+                    continue
+                refs = list(conn.execute(
+                    select(a.c.document_ref).where(a.c.payment_id == r.id).order_by(a.c.position)).scalars())
+                out.append({
+                    "id": r.id, "ref": r.ref, "customer_id": r.customer_id, "amount_cents": r.amount_cents,
+                    "currency": r.currency, "paid_on": r.date, "reference": r.reference, "status": r.status,
+                    "created_at": r.created_at, "doc_refs": refs,
+                })
+    return sorted(out, key=lambda c: (c["created_at"], c["id"]))
+
+
+def alert_unmatched_claims(conn: Connection, *, now: datetime, wait_days: int) -> int:
+    """Tell credit staff, once per claim, of each claimed payment no imported payment matches after
+    `wait_days` days (policy `unmatched_claim_days`; issue 13 §9): a staff alert `payment_unmatched`
+    in the customer's thread (with Confirm / Reject while the claim waits for a decision) and an
+    `escalated` event in the timeline. Returns how many alerts this call recorded.
+
+    Same call shape as bot.services.disputes.remind_missing_credit_notes: for the sweep, in its own
+    short transaction.
+    """
+    late = unmatched_claims(conn, now=now, wait_days=wait_days)
+    customers = customers_by_id(conn, sorted({c["customer_id"] for c in late}))
+    count = 0
+    for c in late:
+        customer = customers[c["customer_id"]]
+        payload = {"decision": "payment", "id": c["id"]} if c["status"] == "claimed" else {"payment": c["id"]}
+        if staff_alert(
+            conn,
+            key=f"payment_unmatched:{c['id']}",
+            customer=customer,
+            kind="payment_unmatched",
+            now=now,
+            doc_refs=c["doc_refs"],
+            payload=payload,
+            payment={
+                "id": c["id"], "ref": c["ref"], "amount_cents": c["amount_cents"], "currency": c["currency"],
+                "paid_on": c["paid_on"], "reference": c["reference"], "status": c["status"],
+                "reported_on": c["created_at"].date(), "days": wait_days,
+            },
+            doc_list=c["doc_refs"],
+        ):
+            events.record(
+                conn,
+                at=now,
+                kind="escalated",
+                actor="system",
+                customer_id=customer.id,
+                doc_refs=c["doc_refs"],
+                text=f"{c['ref']} ({cents_str(c['amount_cents'])} {c['currency']}, reference {c['reference']}) "
+                f"claimed on {c['created_at'].date().isoformat()}: no imported payment matches it after "
+                f"{wait_days} days; credit staff told",
+            )
+            count += 1
+    return count

@@ -325,7 +325,10 @@ def test_staff_text_is_optional_and_shown_when_given() -> None:
     assert "Check is in the mail." in noted
 
 
-DEBTOR_STAFF = ("payment_claimed", "dispute_opened", "plan_proposed", "message_in", "credit_note_missing")
+DEBTOR_STAFF = (
+    "payment_claimed", "dispute_opened", "plan_proposed", "message_in", "credit_note_missing", "hold_requested",
+    "payment_unmatched",
+)
 CHAT = ("common", "commands", "menu", "link", "paid", "dispute", "plan", "promise", "statement", "person", "notices")
 
 

@@ -1,0 +1,24 @@
+"""The team's side in Slack: the Bolt app, the case threads, decisions by button, the relay to debtors.
+
+- `build_slack_app(app) -> AsyncApp`: every listener (bot.handlers.slack.app);
+- `start_slack(app) -> SlackHandle | None` / `stop_slack(handle)`: `collectbot run`'s Slack, on its loop;
+- `SlackAlertChannel`: the staff alert outbox's Slack channel (one thread per customer case).
+"""
+
+from __future__ import annotations
+
+from bot.handlers.slack.alerts import SlackAlertChannel
+from bot.handlers.slack.app import SlackHandle, SlackUnavailable, build_slack_app, start_slack, stop_slack, web_client
+from bot.handlers.slack.context import SlackServices, services_of
+
+__all__ = [
+    "SlackAlertChannel",
+    "SlackHandle",
+    "SlackServices",
+    "SlackUnavailable",
+    "build_slack_app",
+    "services_of",
+    "start_slack",
+    "stop_slack",
+    "web_client",
+]

@@ -1,0 +1,222 @@
+"""The Slack app of `collectbot run`: slack-bolt's AsyncApp on the run's loop, in Socket Mode or HTTP mode.
+
+- Web API base: COLLECTBOT_SLACK_API_URL (AsyncWebClient `base_url`), with slack_sdk's
+  AsyncRateLimitErrorRetryHandler honouring 429 Retry-After (no hand-made retry loop).
+- Socket Mode when SLACK_APP_TOKEN is set (`connect_async` / `close_async`: `start_async` never
+  returns); otherwise HTTP mode: Bolt's aiohttp app at `/slack/events` on
+  COLLECTBOT_SLACK_HTTP_PORT, every request's signature checked with SLACK_SIGNING_SECRET by
+  Bolt (HMAC-SHA256, constant-time compare, 5 minutes of clock skew at most).
+- Ack within 3 s: listeners ack first and do the database work after it (run_db threads).
+- Slack's retries of an event (same `event_id`, X-Slack-Retry-Num) are acked and not acted on
+  again: each event id is recorded in the database (`slack_event`) before it is handled.
+- A refused token or an unreachable API is one line at start-up (`SlackUnavailable`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import App
+from bot.handlers.slack import actions, replies
+from bot.handlers.slack.alerts import SlackAlertChannel
+from bot.handlers.slack.context import SlackServices, deliver_to_debtors
+from bot.scheduler.dbpool import run_db
+from bot.scheduler.ratelimit import SharedBudget
+from storage import slack as slack_store
+
+log = logging.getLogger("collectbot.slack")
+
+EVENTS_PATH = "/slack/events"
+HTTP_HOST = "0.0.0.0"  # Slack (or its tunnel) must reach it  # noqa: S104
+RATE_LIMIT_RETRIES = 2  # 429s the SDK waits out (Retry-After) before the error reaches the caller
+STOP_GRACE = 10.0  # seconds stop_slack waits for work started after an ack
+
+
+class SlackUnavailable(Exception):
+    """Slack cannot be used as configured (a refused token, the API out of reach, no signing secret): one line."""
+
+
+def _secret(value: Any) -> str:  # noqa: ANN401
+    return value.get_secret_value().strip() if value is not None else ""
+
+
+def web_client(app: App) -> AsyncWebClient:
+    """The Web API client: SLACK_BOT_TOKEN on COLLECTBOT_SLACK_API_URL, 429s waited out by the SDK."""
+    base = app.settings.slack_api_url
+    return AsyncWebClient(
+        token=_secret(app.settings.slack_bot_token),
+        base_url=base if base.endswith("/") else base + "/",
+        timeout=30,
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
+    )
+
+
+def _first_delivery(app: App, event_id: str) -> bool:
+    with app.engine.begin() as conn:
+        return slack_store.first_delivery(conn, event_id, app.now())
+
+
+def build_slack_app(app: App, client: AsyncWebClient | None = None) -> AsyncApp:
+    """The Bolt AsyncApp with every collectbot listener (alert buttons, thread replies, and the questions
+    and reports of bot.handlers.slack.questions when that module is present). Nothing is started;
+    `start_slack` does that. The SlackServices it shares are `services_of(bolt)`.
+    """
+    client = client or web_client(app)
+    services = SlackServices(
+        app=app,
+        client=client,
+        channel=app.settings.slack_channel or None,
+        credit_staff=app.settings.credit_staff_ids,
+        budget=SharedBudget(app.engine),
+        deliver=lambda ids: deliver_to_debtors(app, ids),
+    )
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=_secret(app.settings.slack_signing_secret),
+        logger=logging.getLogger("collectbot.slack.bolt"),
+    )
+    bolt.collectbot = services  # type: ignore[attr-defined]
+
+    @bolt.middleware
+    async def once_per_event(body: dict, next: Any) -> BoltResponse | None:  # noqa: A002, ANN401
+        """Slack retries an event it thinks was not acked (X-Slack-Retry-Num, same event_id): ack, do nothing."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not await run_db(_first_delivery, app, str(event_id)):
+            log.info("Slack event %s delivered again: already handled", event_id)
+            return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    actions.register(bolt, services)
+    replies.register(bolt, services)  # before the questions: it matches only replies in case threads
+    try:
+        from bot.handlers.slack import questions  # issue 13 §3, 4, 8 (slackask)
+    except ImportError:
+        questions = None
+    if questions is not None:
+        questions.register(bolt, app)
+    return bolt
+
+
+@dataclass
+class SlackHandle:
+    """A running Slack app (what `stop_slack` needs)."""
+
+    bolt: AsyncApp
+    services: SlackServices
+    mode: str  # "socket" | "http"
+    alerts: SlackAlertChannel | None  # the staff alert channel (None without COLLECTBOT_SLACK_CHANNEL)
+    socket: AsyncSocketModeHandler | None = None
+    runner: web.AppRunner | None = None
+    port: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+async def check_token(app: App, client: AsyncWebClient) -> str:
+    """auth.test: the bot's user id; SlackUnavailable (one line, no token) when refused or unreachable."""
+    try:
+        answer = await client.auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error") if isinstance(exc.response.data, dict) else exc.response.status_code
+        raise SlackUnavailable(f"Slack refused SLACK_BOT_TOKEN (auth.test: {error})") from None
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise SlackUnavailable(
+            f"cannot reach the Slack Web API at {app.settings.slack_api_url}: {type(exc).__name__}"
+        ) from None
+    return str(answer.get("user_id") or "")
+
+
+async def _check_channel(services: SlackServices) -> None:
+    if not services.channel:
+        log.warning("COLLECTBOT_SLACK_CHANNEL is not set: staff alerts are not posted to Slack")
+        return
+    try:
+        info = await services.client.conversations_info(channel=services.channel)
+    except SlackApiError as exc:
+        log.warning("Slack channel %s: %s (invite the app to it)", services.channel, exc.response.get("error"))
+        return
+    if not (info.get("channel") or {}).get("is_member", True):
+        log.warning("the app is not a member of Slack channel %s: invite it (/invite @collectbot)", services.channel)
+
+
+async def start_slack(app: App) -> SlackHandle | None:
+    """Start the Slack app on the running loop; None when SLACK_BOT_TOKEN is not set (Slack off).
+
+    Raises SlackUnavailable (one line, no secret) for a refused bot or app token, an unreachable
+    API, HTTP mode without SLACK_SIGNING_SECRET, or a port that cannot be opened.
+    """
+    if not _secret(app.settings.slack_bot_token):
+        log.info("SLACK_BOT_TOKEN is not set: the Slack app is off")
+        return None
+    bolt = build_slack_app(app)
+    services: SlackServices = bolt.collectbot  # type: ignore[attr-defined]
+    services.bot_user_id = await check_token(app, services.client)
+    await _check_channel(services)
+    alerts = SlackAlertChannel(app, services.client, services.channel, budget=services.budget) \
+        if services.channel else None
+    app_token = _secret(app.settings.slack_app_token)
+    if app_token:
+        handler = AsyncSocketModeHandler(bolt, app_token)
+        try:
+            await handler.connect_async()
+        except SlackApiError as exc:
+            await _close_quietly(handler)
+            raise SlackUnavailable(
+                f"Slack refused SLACK_APP_TOKEN (apps.connections.open: {exc.response.get('error')})"
+            ) from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            await _close_quietly(handler)
+            raise SlackUnavailable(f"cannot open Slack's Socket Mode connection: {type(exc).__name__}") from None
+        log.info("the Slack app is connected in Socket Mode")
+        return SlackHandle(bolt, services, "socket", alerts, socket=handler)
+    if not _secret(app.settings.slack_signing_secret):
+        raise SlackUnavailable(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode needs it (or set SLACK_APP_TOKEN for Socket Mode)"
+        )
+    runner = web.AppRunner(bolt.web_app(path=EVENTS_PATH, port=app.settings.slack_http_port), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, HTTP_HOST, app.settings.slack_http_port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise SlackUnavailable(
+            f"cannot listen on port {app.settings.slack_http_port} for Slack (COLLECTBOT_SLACK_HTTP_PORT): "
+            f"{exc.strerror or exc}"
+        ) from None
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # the real one for port 0
+    log.info("the Slack app listens on port %d at %s (HTTP mode)", port, EVENTS_PATH)
+    return SlackHandle(bolt, services, "http", alerts, runner=runner, port=port)
+
+
+async def _close_quietly(handler: AsyncSocketModeHandler) -> None:
+    try:
+        await handler.close_async()
+    except Exception:  # noqa: BLE001  (already failing: the first error is the one to report)
+        pass
+
+
+async def stop_slack(handle: SlackHandle | None) -> None:
+    """Stop taking requests, then wait (up to STOP_GRACE s) for work started after an ack."""
+    if handle is None:
+        return
+    import asyncio
+
+    if handle.socket is not None:
+        await _close_quietly(handle.socket)
+    if handle.runner is not None:
+        await handle.runner.cleanup()
+    pending = list(handle.services.tasks)
+    if pending:
+        await asyncio.wait(pending, timeout=STOP_GRACE)
