@@ -27,6 +27,7 @@ from bot.scheduler.ratelimit import SharedBudget
 from bot.services.customers import customers_by_id
 from bot.services.thread_actions import buttons_for
 from storage import slack as slack_store
+from storage.engine import reading
 
 log = logging.getLogger("collectbot.slack")
 
@@ -125,7 +126,7 @@ class SlackAlertChannel:
 
     # -- database work (run_db threads)
     def _thread(self, customer_id: int) -> slack_store.ThreadRow | None:
-        with self.app.engine.connect() as conn:
+        with reading(self.app.engine) as conn:
             return slack_store.thread_of(conn, self.channel, customer_id)
 
     def _reserve(self, customer_id: int) -> bool:
@@ -152,6 +153,6 @@ class SlackAlertChannel:
                                          t.c.root_ts == ts))
 
     def _names(self, customer_id: int) -> tuple[str, str]:
-        with self.app.engine.connect() as conn:
+        with reading(self.app.engine) as conn:
             c = customers_by_id(conn, [customer_id])[customer_id]
             return c.name, c.ref

@@ -20,6 +20,7 @@ from bot.scheduler.dbpool import run_db
 from bot.services import relay
 from bot.services.customers import CustomerRow, customers_by_id
 from storage import slack as slack_store
+from storage.engine import reading
 
 log = logging.getLogger("collectbot.slack")
 ACCEPTED_SUBTYPES = (None, "thread_broadcast", "file_share")
@@ -52,7 +53,7 @@ def register(bolt: AsyncApp, services: SlackServices) -> None:
 
 
 def _customer(services: SlackServices, channel: str, thread_ts: str) -> CustomerRow | None:
-    with services.app.engine.connect() as conn:
+    with reading(services.app.engine) as conn:
         cid = slack_store.customer_of_thread(conn, channel, thread_ts)
         return None if cid is None else customers_by_id(conn, [cid]).get(cid)
 
@@ -73,7 +74,7 @@ def _status(services: SlackServices, message_id: int) -> str:
     from storage.tables import OutboundMessage
 
     t = OutboundMessage.__table__
-    with services.app.engine.connect() as conn:
+    with reading(services.app.engine) as conn:
         return conn.execute(select(t.c.status).where(t.c.id == message_id)).scalar() or "pending"
 
 
