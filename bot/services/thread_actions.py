@@ -72,7 +72,8 @@ def buttons_for(kind: str, payload: dict) -> tuple[Button, ...]:
 
 @dataclass(frozen=True)
 class ActionResult:
-    """What a click did. status: done | already (decided before: nothing changed) | refused | unknown.
+    """What a click did. status: done | repeat (done before from Slack: nothing changed, the message shows
+    it already) | already (decided elsewhere first, e.g. the CLI: nothing changed) | refused | unknown.
 
     `note` is one line for the person who clicked (refusals, "already"), plain text; `verdict`,
     `actor` and `at` describe the decision the message should show (this one, or the earlier one);
@@ -154,7 +155,7 @@ def act(
     acted = payload.get("acted")
     if acted:
         at = datetime.fromisoformat(acted["at"]) if acted.get("at") else None
-        return ActionResult("already", f"{acted['verdict']} already; nothing was changed.", acted["verdict"],
+        return ActionResult("repeat", f"{acted['verdict']} already; nothing was changed.", acted["verdict"],
                             acted.get("by", ""), at, customer=customer)
     actor = f"slack:{user_id}"
     verdict = VERDICTS[action]

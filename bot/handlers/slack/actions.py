@@ -66,9 +66,9 @@ async def handle_click(services: SlackServices, body: dict, action: dict, respon
     if result.status in ("refused", "unknown"):
         await _say(respond, result.note)
         return result
-    if result.status == "already":
+    if result.status in ("already", "repeat"):
         await _say(respond, result.note)
-    if result.verdict and _has_buttons(message):
+    if result.status in ("done", "already") and result.verdict and _has_buttons(message):
         await _show_decision(services, channel, message, result)
     if result.notices:
         await services.deliver(list(result.notices))

@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.handlers.slack import SlackHandle, start_slack, stop_slack
 from bot.scheduler.channels import PostReceipt, StaffPost
 from bot.services.customers import customers_by_id
+from storage.engine import reading
 from storage.tables import Contact, Customer, Event, OutboundMessage, StaffAlert
 from tests.fakes import FakeSlack, SlackEventsClient
 from tests.fakes.slack_state import SlackMessage
@@ -86,12 +87,12 @@ class SlackRig:
 
     # -- the ledger
     def customer_id(self, ref: str) -> int:
-        with self.app.engine.connect() as conn:
+        with reading(self.app.engine) as conn:
             return conn.execute(select(Customer.id).where(Customer.ref == ref)).scalar_one()
 
     def customer(self, ref: str):  # noqa: ANN201
         cid = self.customer_id(ref)
-        with self.app.engine.connect() as conn:
+        with reading(self.app.engine) as conn:
             return customers_by_id(conn, [cid])[cid]
 
     def link(self, ref: str, chat: int = ACME_CHAT, locale: str = "en") -> None:
@@ -105,14 +106,14 @@ class SlackRig:
                 reachable=True, linked_at=self.app.now()))
 
     def events_of(self, ref: str, kind: str | None = None) -> list[Event]:
-        with self.app.engine.connect() as conn:
+        with reading(self.app.engine) as conn:
             q = select(Event).where(Event.customer_id == self.customer_id(ref)).order_by(Event.id)
             rows = [Event(**r._mapping) for r in conn.execute(q)]
         return [e for e in rows if kind is None or e.kind == kind]
 
     def outbound(self, kind: str | None = None) -> list[Any]:
         t = OutboundMessage.__table__
-        with self.app.engine.connect() as conn:
+        with reading(self.app.engine) as conn:
             rows = conn.execute(select(t).order_by(t.c.id)).all()
         return [r for r in rows if kind is None or r.kind == kind]
 
@@ -121,7 +122,7 @@ class SlackRig:
         """Post every pending staff alert through SlackAlertChannel; the messages posted, in order."""
         assert self.handle is not None and self.handle.alerts is not None
         t = StaffAlert.__table__
-        with self.app.engine.connect() as conn:
+        with reading(self.app.engine) as conn:
             rows = conn.execute(select(t).where(t.c.status == "pending").order_by(t.c.id)).all()
             customers = customers_by_id(conn, [r.customer_id for r in rows if r.customer_id])
         out = []
