@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,7 @@ log = logging.getLogger("collectbot.slack")
 EVENTS_PATH = "/slack/events"
 HTTP_HOST = "0.0.0.0"  # Slack (or its tunnel) must reach it  # noqa: S104
 RATE_LIMIT_RETRIES = 2  # 429s the SDK waits out (Retry-After) before the error reaches the caller
+SOCKET_CONNECT_TIMEOUT = 30.0  # seconds for the first websocket connection
 STOP_GRACE = 10.0  # seconds stop_slack waits for work started after an ack
 
 
@@ -167,15 +169,19 @@ async def start_slack(app: App) -> SlackHandle | None:
         if services.channel else None
     app_token = _secret(app.settings.slack_app_token)
     if app_token:
-        handler = AsyncSocketModeHandler(bolt, app_token)
+        # The SDK's connect() retries a refused app token forever: ask apps.connections.open once first.
         try:
-            await handler.connect_async()
+            await services.client.apps_connections_open(app_token=app_token)
         except SlackApiError as exc:
-            await _close_quietly(handler)
             raise SlackUnavailable(
                 f"Slack refused SLACK_APP_TOKEN (apps.connections.open: {exc.response.get('error')})"
             ) from None
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise SlackUnavailable(f"cannot open Slack's Socket Mode connection: {type(exc).__name__}") from None
+        handler = AsyncSocketModeHandler(bolt, app_token)
+        try:
+            await asyncio.wait_for(handler.connect_async(), SOCKET_CONNECT_TIMEOUT)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             await _close_quietly(handler)
             raise SlackUnavailable(f"cannot open Slack's Socket Mode connection: {type(exc).__name__}") from None
         log.info("the Slack app is connected in Socket Mode")
@@ -211,7 +217,6 @@ async def stop_slack(handle: SlackHandle | None) -> None:
     """Stop taking requests, then wait (up to STOP_GRACE s) for work started after an ack."""
     if handle is None:
         return
-    import asyncio
 
     if handle.socket is not None:
         await _close_quietly(handle.socket)

@@ -1,0 +1,111 @@
+"""The Slack app as `collectbot run` starts it: HTTP mode (signed requests), Socket Mode, retries, bad tokens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.handlers.slack import SlackUnavailable, start_slack, stop_slack
+from bot.services.talk import talk_to_person
+from tests.fakes import FakeSlack, url_verification
+from tests.handlers.slack.harness import CHANNEL, CREDIT, REP, SECRET, SlackRig, load, make_app
+
+
+async def case_thread(rig: SlackRig) -> str:
+    customer = rig.customer("ACME")
+    with rig.app.engine.begin() as conn:
+        talk_to_person(conn, customer, chat_id=1, contact_id=0, message_key="k", text="hi", now=rig.app.now())
+    [message] = await rig.post_alerts()
+    return message.thread_ts
+
+
+async def test_http_mode_refuses_badly_signed_and_stale_requests(rig: SlackRig, slack: FakeSlack) -> None:
+    root = await case_thread(rig)
+    assert rig.handle.mode == "http"
+    bad = slack.message(REP, CHANNEL, "forged note", thread_ts=root)
+    assert await rig.send(bad, secret="not-the-secret") == 401
+    stale = slack.message(REP, CHANNEL, "replayed note", thread_ts=root)
+    assert await rig.send(stale, age=301) == 401
+    late_but_fine = slack.message(REP, CHANNEL, "a note", thread_ts=root)
+    assert await rig.send(late_but_fine, age=280) == 200
+    await rig.settle()
+    assert [e.text for e in rig.events_of("ACME", "note_added")] == ["a note"]
+    assert (await rig.events.send(url_verification("abc"))).json() == {"challenge": "abc"}
+
+
+async def test_slack_retries_of_an_event_are_not_acted_on_twice(rig: SlackRig, slack: FakeSlack) -> None:
+    root = await case_thread(rig)
+    event = slack.message(REP, CHANNEL, "check is in the mail", thread_ts=root)
+    assert await rig.send(event) == 200
+    assert await rig.send(event, retry_num=1, retry_reason="http_timeout") == 200
+    await rig.settle()
+    assert [e.text for e in rig.events_of("ACME", "note_added")] == ["check is in the mail"]
+
+
+async def test_socket_mode_acks_at_once_and_acts(database_url: str, tmp_path: Path, slack: FakeSlack) -> None:
+    app = make_app(database_url, slack, socket=True)
+    load(app, tmp_path)
+    rig = await SlackRig(app, slack).start()
+    try:
+        assert rig.handle.mode == "socket" and rig.handle.port is None
+        await slack.until(lambda: slack.socket_connected)
+        root = await case_thread(rig)
+        first = slack.message(CREDIT, CHANNEL, "over the socket", thread_ts=root)
+        envelope = slack.socket_send(first)
+        slack.socket_send(first, retry_attempt=1)  # Slack's retry: acked, not acted on
+        await slack.until(lambda: envelope in slack.acks and len(slack.acks) == 2)
+        await rig.settle()
+        assert [e.text for e in rig.events_of("ACME", "note_added")] == ["over the socket"]
+        assert all(delay < 3 for delay in slack.ack_delays.values())
+    finally:
+        await rig.stop()
+        app.engine.dispose()
+    assert not slack.socket_connected
+
+
+@pytest.mark.parametrize(
+    ("overrides", "line"),
+    [
+        ({"slack_bot_token": "xoxb-wrong"}, "Slack refused SLACK_BOT_TOKEN (auth.test: invalid_auth)"),
+        ({"slack_app_token": "xapp-wrong"}, "Slack refused SLACK_APP_TOKEN (apps.connections.open: invalid_auth)"),
+        ({"slack_signing_secret": None},
+         "SLACK_SIGNING_SECRET is not set: HTTP mode needs it (or set SLACK_APP_TOKEN for Socket Mode)"),
+        ({"slack_api_url": "http://127.0.0.1:9/api/"},
+         "cannot reach the Slack Web API at http://127.0.0.1:9/api/: ClientConnectorError"),
+    ],
+    ids=["bot-token", "app-token", "no-signing-secret", "unreachable"],
+)
+async def test_bad_configuration_is_one_clear_line(database_url: str, slack: FakeSlack, overrides: dict,
+                                                   line: str) -> None:
+    app = make_app(database_url, slack, **overrides)
+    try:
+        with pytest.raises(SlackUnavailable) as caught:
+            await start_slack(app)
+        assert str(caught.value) == line
+        assert "xoxb" not in str(caught.value).replace("xoxb-wrong", "") or "wrong" not in line
+    finally:
+        app.engine.dispose()
+
+
+async def test_no_bot_token_means_slack_is_off(database_url: str, slack: FakeSlack) -> None:
+    app = make_app(database_url, slack, slack_bot_token=None)
+    try:
+        assert await start_slack(app) is None
+        await stop_slack(None)
+    finally:
+        app.engine.dispose()
+
+
+async def test_a_port_in_use_is_one_line(database_url: str, slack: FakeSlack) -> None:
+    first = make_app(database_url, slack)
+    handle = await start_slack(first)
+    try:
+        second = make_app(database_url, slack, slack_http_port=handle.port)
+        with pytest.raises(SlackUnavailable, match=f"cannot listen on port {handle.port} for Slack"):
+            await start_slack(second)
+        second.engine.dispose()
+    finally:
+        await stop_slack(handle)
+        first.engine.dispose()
+    assert SECRET  # the rig's signing secret is what every signed request above used
