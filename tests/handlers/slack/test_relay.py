@@ -40,8 +40,8 @@ async def test_a_double_chevron_reply_reaches_the_debtor_in_telegram(rig: SlackR
     root = await open_thread(rig)
     before = len(rig.tg.sent(ACME_CHAT))
     # Slack sends what people type escaped: ">> Hi <b>Ana</b> & co" arrives as below
-    assert await rig.reply(CREDIT, root, "&gt;&gt; Hi &lt;b&gt;Ana&lt;/b&gt; &amp; co, see <https://pay.example|here>") \
-        == 200
+    typed = "&gt;&gt; Hi &lt;b&gt;Ana&lt;/b&gt; &amp; co, see <https://pay.example|here>"
+    assert await rig.reply(CREDIT, root, typed) == 200
     [relayed] = rig.tg.sent(ACME_CHAT)[before:]
     assert relayed.plain_text == "💬 Our team writes:\nHi <b>Ana</b> & co, see here (https://pay.example)"
     assert "&lt;b&gt;Ana&lt;/b&gt; &amp; co" in relayed.text  # escaped for Telegram HTML
