@@ -34,8 +34,7 @@ async def serve(app: App) -> None:
         loop.add_signal_handler(sig, stop.set)
     _ = app.engine  # bring the schema up to date before anything is scheduled
     telegram = await _start_telegram(app)  # (telegram branch) the debtor's bot; the lead merges it with §2
-    if app.settings.slack_bot_token:
-        log.warning("the Slack adapter is not part of this build yet: staff alerts go to the log channel")
+    slack = await _start_slack(app)  # (slackapp) the team's Slack app; its alert channel: slack.alerts
     scheduler = AsyncIOScheduler(timezone=app.settings.timezone)
     minutes = app.settings.sweep_interval_minutes
     if minutes > 0:
@@ -56,11 +55,30 @@ async def serve(app: App) -> None:
     await stop.wait()
     log.info("stopping")
     scheduler.shutdown(wait=True)
+    await _stop_slack(slack)  # (slackapp)
     if telegram is not None:
         await telegram.updater.stop()
         await telegram.stop()
         await telegram.shutdown()
     app.engine.dispose()
+
+
+# -- (slackapp) the Slack app: start_slack / stop_slack from bot.handlers.slack ---------------------
+async def _start_slack(app: App):  # noqa: ANN202
+    """The Slack app on this loop (Socket Mode or HTTP), or None without SLACK_BOT_TOKEN; a refused
+    token, an unreachable API or a missing signing secret is one line and exit status 1 (issue 13 §1)."""
+    from bot.handlers.slack import SlackUnavailable, start_slack
+
+    try:
+        return await start_slack(app)
+    except SlackUnavailable as exc:
+        raise SystemExit(f"error: {exc}") from None
+
+
+async def _stop_slack(handle) -> None:  # noqa: ANN001
+    from bot.handlers.slack import stop_slack
+
+    await stop_slack(handle)
 
 
 async def _start_telegram(app: App):  # noqa: ANN202
