@@ -70,8 +70,8 @@ async def handle_click(services: SlackServices, body: dict, action: dict, respon
         await _say(respond, result.note)
     if result.status in ("done", "already") and result.verdict and _has_buttons(message):
         await _show_decision(services, channel, message, result)
-    if result.notices:
-        await services.deliver(list(result.notices))
+    if result.status == "done":
+        await services.after_commit(result.notices)
     return result
 
 

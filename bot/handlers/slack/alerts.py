@@ -63,8 +63,8 @@ def alert_blocks(alert: StaffPost) -> list[dict]:
 class SlackAlertChannel:
     """AlertChannel for Slack (bot.scheduler.channels): `await post(alert)` -> PostReceipt(channel, ts).
 
-    Raises NotPosted (try again later; retry_after for a 429) or its subclass PostUncertain (a
-    timeout after the request left: the alert may be in Slack, so it should not be posted again).
+    Raises NotPosted (try again later; retry_after for a 429) or PostUncertain (a timeout after the
+    request left: the alert may be in Slack, so it must not be posted again: not a NotPosted).
     """
 
     name = "slack"

@@ -31,7 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import App
 from bot.handlers.slack import actions, replies
 from bot.handlers.slack.alerts import SlackAlertChannel
-from bot.handlers.slack.context import SlackServices, deliver_to_debtors
+from bot.handlers.slack.context import Deliver, SlackServices, deliver_to_debtors
 from bot.scheduler.dbpool import run_db
 from bot.scheduler.ratelimit import SharedBudget
 from storage import slack as slack_store
@@ -69,10 +69,14 @@ def _first_delivery(app: App, event_id: str) -> bool:
         return slack_store.first_delivery(conn, event_id, app.now())
 
 
-def build_slack_app(app: App, client: AsyncWebClient | None = None) -> AsyncApp:
+def build_slack_app(app: App, client: AsyncWebClient | None = None, *, deliver: Deliver | None = None) -> AsyncApp:
     """The Bolt AsyncApp with every collectbot listener (alert buttons, thread replies, and the questions
     and reports of bot.handlers.slack.questions when that module is present). Nothing is started;
     `start_slack` does that. The SlackServices it shares are `services_of(bolt)`.
+
+    `deliver(ids)` is called after a Slack decision or relay committed, with the debtor outbox ids
+    it recorded (maybe none: a hold request raised a staff alert): `collectbot run` passes its
+    delivery path's kick; the default sends the debtor messages through Telegram at once.
     """
     client = client or web_client(app)
     services = SlackServices(
@@ -81,7 +85,7 @@ def build_slack_app(app: App, client: AsyncWebClient | None = None) -> AsyncApp:
         channel=app.settings.slack_channel or None,
         credit_staff=app.settings.credit_staff_ids,
         budget=SharedBudget(app.engine),
-        deliver=lambda ids: deliver_to_debtors(app, ids),
+        deliver=deliver or (lambda ids: deliver_to_debtors(app, ids)),
     )
     bolt = AsyncApp(
         client=client,
@@ -152,8 +156,11 @@ async def _check_channel(services: SlackServices) -> None:
         log.warning("the app is not a member of Slack channel %s: invite it (/invite @collectbot)", services.channel)
 
 
-async def start_slack(app: App) -> SlackHandle | None:
+async def start_slack(app: App, *, deliver: Deliver | None = None) -> SlackHandle | None:
     """Start the Slack app on the running loop; None when SLACK_BOT_TOKEN is not set (Slack off).
+
+    `deliver`: see build_slack_app. The handle's `alerts` is the staff alert channel (SlackAlertChannel)
+    for the alert poster, None without COLLECTBOT_SLACK_CHANNEL.
 
     Raises SlackUnavailable (one line, no secret) for a refused bot or app token, an unreachable
     API, HTTP mode without SLACK_SIGNING_SECRET, or a port that cannot be opened.
@@ -161,7 +168,7 @@ async def start_slack(app: App) -> SlackHandle | None:
     if not _secret(app.settings.slack_bot_token):
         log.info("SLACK_BOT_TOKEN is not set: the Slack app is off")
         return None
-    bolt = build_slack_app(app)
+    bolt = build_slack_app(app, deliver=deliver)
     services: SlackServices = bolt.collectbot  # type: ignore[attr-defined]
     services.bot_user_id = await check_token(app, services.client)
     await _check_channel(services)

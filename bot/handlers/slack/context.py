@@ -7,6 +7,7 @@ registered by other modules (bot.handlers.slack.questions) can reach it too.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,9 @@ from bot.scheduler.ratelimit import SharedBudget
 
 log = logging.getLogger("collectbot.slack")
 
-Deliver = Callable[[Sequence[int]], Awaitable[None]]
+# What a listener calls after its decision committed: deliver these debtor outbox ids now and post
+# the staff alerts the decision raised. `collectbot run` may pass its delivery path's kick.
+Deliver = Callable[[Sequence[int]], Awaitable[None] | None]
 
 
 async def deliver_to_debtors(app: App, message_ids: Sequence[int]) -> None:
@@ -53,6 +56,12 @@ class SlackServices:
     deliver: Deliver
     bot_user_id: str = ""  # from auth.test at start-up (or Bolt's context)
     tasks: set[asyncio.Task] = field(default_factory=set)
+
+    async def after_commit(self, message_ids: Sequence[int]) -> None:
+        """Hand what a decision recorded to the delivery path (`deliver`), now that it is committed."""
+        result = self.deliver(list(message_ids))
+        if inspect.isawaitable(result):
+            await result
 
     def is_credit_staff(self, user_id: str) -> bool:
         return bool(user_id) and user_id in self.credit_staff

@@ -25,9 +25,10 @@ MAX_TEXT = 39_000  # chat.postMessage refuses text over 40,000 characters
 MAX_SECTIONS = 40  # of 50 blocks: room for the buttons and a context line
 
 
-class PostUncertain(NotPosted):
+class PostUncertain(Exception):
     """The request left and no answer came (a timeout): the post may be in Slack. Posting it again
-    could show it twice, so the delivery path should record it `unknown` rather than retry."""
+    could show it twice, so it is deliberately not a NotPosted: the alert poster records an alert
+    whose post raised anything else `unknown` and never posts it again."""
 
 
 def sections(text: str) -> list[dict]:
@@ -76,8 +77,8 @@ def _retry_after(exc: SlackApiError) -> float | None:
 async def post_message(client: AsyncWebClient, budget: SharedBudget | None, **kwargs: Any) -> dict:
     """chat.postMessage in the channel's slot of the shared budget; the API's answer (`ts`, `channel`).
 
-    Raises NotPosted (may be retried: Slack refused or was out of reach before the request was
-    answered, retry_after set for a 429) or PostUncertain (timed out after the request left).
+    Raises NotPosted (may be retried: Slack refused it, or was out of reach before the request
+    left; retry_after set for a 429) or PostUncertain (timed out after the request left).
     """
     channel = str(kwargs["channel"])
     slot = slack_slots(channel)

@@ -107,7 +107,7 @@ async def handle_reply(services: SlackServices, event: dict) -> str:
         await services.ephemeral(channel, user, f"{who} has no linked Telegram chat that can receive it: nothing "
                                                 f"was sent. Chase them by phone.", thread_ts=thread_ts)
         return "no_chat"
-    await services.deliver([mid])
+    await services.after_commit([mid])
     status = await run_db(_status, services, mid)
     said = {"sent": "Sent to", "no_channel": "Not delivered (the chat blocked the bot) to"}.get(status, "Queued for")
     await services.ephemeral(channel, user, f"{said} {who}'s Telegram chat.", thread_ts=thread_ts)

@@ -109,3 +109,42 @@ async def test_a_port_in_use_is_one_line(database_url: str, slack: FakeSlack) ->
         await stop_slack(handle)
         first.engine.dispose()
     assert SECRET  # the rig's signing secret is what every signed request above used
+
+
+async def test_run_can_take_over_delivery_after_a_decision(database_url: str, tmp_path: Path,
+                                                           slack: FakeSlack) -> None:
+    """`collectbot run` passes its delivery path's kick: called with what each decision recorded."""
+    from datetime import date
+
+    from bot.services import payments
+    from storage.outbox import add_alert
+
+    kicked: list[list[int]] = []
+    app = make_app(database_url, slack)
+    load(app, tmp_path)
+    rig = SlackRig(app, slack)
+    rig.handle = await start_slack(app, deliver=kicked.append)
+    from tests.fakes import SlackEventsClient
+
+    rig.events = SlackEventsClient(f"http://127.0.0.1:{rig.handle.port}/slack/events", SECRET)
+    try:
+        customer = rig.customer("ACME")
+        with app.engine.begin() as conn:
+            payments.claim_payment(conn, customer, payments.Claim((("INV-1", 90000),), 100, "USD", date(2026, 3, 1),
+                                                                  "T"), actor="debtor:1", now=app.now())
+            add_alert(conn, key="headsup:INV-2:final", customer_id=customer.id, kind="heads_up", text="heads-up",
+                      at=app.now(), doc_refs=["INV-2"])
+        claim, heads_up = await rig.post_alerts()
+        await rig.click(CREDIT, claim, "Confirm")
+        await rig.click(REP, heads_up, "Hold 7 days")
+        assert kicked == [[], []]  # no linked chat: no notice; the hold request is a staff alert to post
+    finally:
+        await rig.stop()
+        app.engine.dispose()
+
+
+def test_the_manifest_declares_what_the_app_uses() -> None:
+    text = (Path(__file__).resolve().parents[3] / "slack-manifest.yml").read_text(encoding="utf-8")
+    for needed in ("command: /owe", "command: /collect", "app_mention", "message.channels", "message.im",
+                   "chat:write", "commands", "files:write", "interactivity:", "is_enabled: true", "/slack/events"):
+        assert needed in text, needed
