@@ -57,6 +57,20 @@ async def test_socket_mode_acks_at_once_and_acts(database_url: str, tmp_path: Pa
         await slack.until(lambda: envelope in slack.acks and len(slack.acks) == 2)
         await rig.settle()
         assert [e.text for e in rig.events_of("ACME", "note_added")] == ["over the socket"]
+        from datetime import date
+
+        from bot.services import payments
+
+        customer = rig.customer("ACME")
+        with app.engine.begin() as conn:
+            payments.claim_payment(conn, customer, payments.Claim((("INV-1", 90000),), 100, "USD", date(2026, 3, 1),
+                                                                  "T"), actor="debtor:1", now=app.now())
+        [alert] = await rig.post_alerts()
+        click = slack.socket_send(slack.block_action(CREDIT, alert, text="Confirm"))
+        await slack.until(lambda: click in slack.acks)
+        await rig.settle()
+        assert [e.actor for e in rig.events_of("ACME", "payment_confirmed")] == ["slack:U0CREDIT"]
+        assert "*Payment confirmed* by <@U0CREDIT>" in alert.blocks[-1]["elements"][0]["text"]
         assert all(delay < 3 for delay in slack.ack_delays.values())
     finally:
         await rig.stop()

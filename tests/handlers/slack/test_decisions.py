@@ -191,3 +191,19 @@ async def test_go_ahead_is_a_note_and_agree_approves_the_step(rig: SlackRig, sla
         assert conn.execute(select(StepApproval.step, StepApproval.approved_by)).all() == [
             ("formal_notice", "slack:U0SALES01")]
     assert "*Agreed: formal_notice agreed for INV-1* by <@U0SALES01>" in visible_text(agree)
+
+
+async def test_two_clicks_at_the_same_moment_decide_once(rig: SlackRig, slack: FakeSlack) -> None:
+    import asyncio
+
+    rig.link("ACME")
+    claim(rig)
+    [alert] = await rig.post_alerts()
+    confirm = slack.block_action(CREDIT, alert, text="Confirm")
+    reject = slack.block_action("U0CREDIT2", alert, text="Reject")
+    assert await asyncio.gather(rig.send(confirm), rig.send(reject)) == [200, 200]
+    await rig.settle()
+    decided = rig.events_of("ACME", "payment_confirmed") + rig.events_of("ACME", "payment_rejected")
+    assert len(decided) == 1
+    assert len(rig.tg.sent(ACME_CHAT)) == 1
+    assert len(slack.responses) == 1 and "nothing was changed" in slack.responses[0]["text"]
