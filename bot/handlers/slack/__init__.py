@@ -2,17 +2,29 @@
 
 - `build_slack_app(app) -> AsyncApp`: every listener (bot.handlers.slack.app);
 - `start_slack(app) -> SlackHandle | None` / `stop_slack(handle)`: `collectbot run`'s Slack, on its loop;
-- `SlackAlertChannel`: the staff alert outbox's Slack channel (one thread per customer case).
+- `SlackAlertChannel` / `alert_channel_for(app)`: the staff alert outbox's Slack channel (one thread
+  per customer case);
+- `SlackAdapter(app, kick)`: the same as an Adapter of `run` (start / stop).
 """
 
 from __future__ import annotations
 
-from bot.handlers.slack.alerts import SlackAlertChannel
-from bot.handlers.slack.app import SlackHandle, SlackUnavailable, build_slack_app, start_slack, stop_slack, web_client
+from bot.handlers.slack.alerts import SlackAlertChannel, alert_channel_for
+from bot.handlers.slack.app import (
+    SlackAdapter,
+    SlackHandle,
+    SlackUnavailable,
+    build_slack_app,
+    start_slack,
+    stop_slack,
+    web_client,
+)
 from bot.handlers.slack.context import SlackServices, services_of
 
 __all__ = [
+    "SlackAdapter",
     "SlackAlertChannel",
+    "alert_channel_for",
     "SlackHandle",
     "SlackServices",
     "SlackUnavailable",

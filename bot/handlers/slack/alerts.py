@@ -156,3 +156,14 @@ class SlackAlertChannel:
         with reading(self.app.engine) as conn:
             c = customers_by_id(conn, [customer_id])[customer_id]
             return c.name, c.ref
+
+
+def alert_channel_for(app: App) -> SlackAlertChannel | None:
+    """The staff alert channel for `app` (for `build_alert_channel`: `run` and the CLI `sweep`), or None
+    when SLACK_BOT_TOKEN or COLLECTBOT_SLACK_CHANNEL is not set (alerts then go to the log)."""
+    from bot.handlers.slack.app import web_client
+
+    token = app.settings.slack_bot_token
+    if token is None or not token.get_secret_value().strip() or not app.settings.slack_channel:
+        return None
+    return SlackAlertChannel(app, web_client(app), app.settings.slack_channel)

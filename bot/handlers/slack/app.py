@@ -232,3 +232,30 @@ async def stop_slack(handle: SlackHandle | None) -> None:
     pending = list(handle.services.tasks)
     if pending:
         await asyncio.wait(pending, timeout=STOP_GRACE)
+
+
+class SlackAdapter:
+    """`collectbot run`'s Adapter (start / stop on its loop) for the Slack app.
+
+    `kick` is the delivery path's "deliver soon" (Outflow.kick): called after each Slack decision
+    or relay commits, so its debtor notice and the staff alerts it raised go out at once.
+    """
+
+    name = "slack"
+
+    def __init__(self, app: App, kick: Any = None) -> None:  # noqa: ANN401
+        self.app = app
+        self.kick = kick
+        self.handle: SlackHandle | None = None
+
+    async def start(self) -> None:
+        """Start it; SystemExit with one line (no secret) when Slack refuses or cannot be reached."""
+        deliver = None if self.kick is None else (lambda _ids: self.kick())
+        try:
+            self.handle = await start_slack(self.app, deliver=deliver)
+        except SlackUnavailable as exc:
+            raise SystemExit(f"error: {exc}") from None
+
+    async def stop(self) -> None:
+        handle, self.handle = self.handle, None
+        await stop_slack(handle)

@@ -162,3 +162,21 @@ def test_the_manifest_declares_what_the_app_uses() -> None:
     for needed in ("command: /owe", "command: /collect", "app_mention", "message.channels", "message.im",
                    "chat:write", "commands", "files:write", "interactivity:", "is_enabled: true", "/slack/events"):
         assert needed in text, needed
+
+
+async def test_the_adapter_and_the_alert_channel_for_run(database_url: str, slack: FakeSlack) -> None:
+    from bot.handlers.slack import SlackAdapter, SlackAlertChannel, alert_channel_for
+
+    app = make_app(database_url, slack)
+    try:
+        assert isinstance(alert_channel_for(app), SlackAlertChannel)
+        assert alert_channel_for(make_app(database_url, slack, slack_channel=None)) is None
+        assert alert_channel_for(make_app(database_url, slack, slack_bot_token=None)) is None
+        adapter = SlackAdapter(app, kick=lambda: None)
+        await adapter.start()
+        assert adapter.handle is not None and adapter.handle.mode == "http"
+        await adapter.stop()
+        with pytest.raises(SystemExit, match="^error: Slack refused SLACK_BOT_TOKEN"):
+            await SlackAdapter(make_app(database_url, slack, slack_bot_token="xoxb-no")).start()
+    finally:
+        app.engine.dispose()
