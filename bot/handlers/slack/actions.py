@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot.handlers.slack.alerts import ACTION_PREFIX
 from bot.handlers.slack.context import SlackServices
 from bot.handlers.slack.posting import context
-from bot.handlers.slack.text import actor_mention, when
+from bot.handlers.slack.text import actor_mention, escape, when
 from bot.scheduler.dbpool import run_db
 from bot.services import thread_actions
 from bot.services.thread_actions import ActionResult
@@ -76,9 +76,10 @@ async def handle_click(services: SlackServices, body: dict, action: dict, respon
 
 
 async def _say(respond: Any, text: str) -> None:  # noqa: ANN401
-    """An ephemeral line to the person who clicked (through the click's response_url)."""
+    """An ephemeral line to the person who clicked (through the click's response_url); `text` is plain
+    (it may name a ref or a customer), escaped here for mrkdwn."""
     try:
-        await respond(text=text, response_type="ephemeral", replace_original=False)
+        await respond(text=escape(text), response_type="ephemeral", replace_original=False)
     except Exception as exc:  # noqa: BLE001  (a refusal that cannot be shown must not break the listener)
         log.warning("could not answer a click: %s", type(exc).__name__)
 
@@ -91,7 +92,7 @@ def decided_line(result: ActionResult, services: SlackServices) -> str:
     """`:white_check_mark: *Payment confirmed* by <@U…> on 2026-11-30 09:15 UTC`."""
     who = f" by {actor_mention(result.actor)}" if result.actor else ""
     at = when(result.at, services.app.company_tz)
-    return f":white_check_mark: *{result.verdict}*{who}{f' on {at}' if at else ''}"
+    return f":white_check_mark: *{escape(result.verdict)}*{who}{f' on {at}' if at else ''}"
 
 
 async def _show_decision(services: SlackServices, channel: str, message: dict, result: ActionResult) -> None:

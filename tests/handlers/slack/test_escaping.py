@@ -56,3 +56,23 @@ def test_the_one_escape_and_its_inverse() -> None:
     assert to_plain(SAFE) == EVIL  # what Slack sends for what a person typed
     assert to_plain("<@U0SALES01> see <https://pay.example|here> &amp; <#C0CASES|collections>") == \
         "@U0SALES01 see here (https://pay.example) & #collections"
+
+
+async def test_a_ref_in_a_decided_message_stays_text(rig: SlackRig, slack: FakeSlack) -> None:
+    from storage.outbox import add_alert
+    from storage.tables import Document
+
+    with rig.app.engine.begin() as conn:
+        conn.execute(update(Document.__table__).where(Document.__table__.c.ref == "INV-1").values(ref="INV<!here>&1"))
+        conn.execute(update(Customer.__table__).where(Customer.__table__.c.ref == "ACME").values(segment="strategic"))
+    with rig.app.engine.begin() as conn:
+        add_alert(conn, key="approval:1:formal_notice", customer_id=rig.customer_id("ACME"), kind="approval_needed",
+                  text="needs sales", at=rig.app.now(), doc_refs=["INV<!here>&1"])
+    [alert] = await rig.post_alerts()
+    await rig.click("U0SALES01", alert, "Agree")
+    shown = visible_text(alert)
+    assert "formal_notice agreed for INV&lt;!here&gt;&amp;1" in shown and not live_markup(shown)
+    await rig.send(slack.block_action("U0SALES01", alert, "cb:step_agree", value=alert.edits[0]["blocks"][-1][
+        "elements"][0]["value"], forge=True))
+    await rig.settle()
+    assert "INV&lt;!here&gt;&amp;1" in slack.responses[-1]["text"] and not live_markup(slack.responses[-1]["text"])
