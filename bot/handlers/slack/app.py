@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import importlib.util
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,11 +108,9 @@ def build_slack_app(app: App, client: AsyncWebClient | None = None, *, deliver: 
 
     actions.register(bolt, services)
     replies.register(bolt, services)  # before the questions: it matches only replies in case threads
-    try:
-        from bot.handlers.slack import questions  # issue 13 §3, 4, 8 (slackask)
-    except ImportError:
-        questions = None
-    if questions is not None:
+    if importlib.util.find_spec("bot.handlers.slack.questions") is not None:  # issue 13 §3, 4, 8 (slackask)
+        # imported only when present, but never inside a try: a broken module must fail loudly
+        questions = importlib.import_module("bot.handlers.slack.questions")
         questions.register(bolt, app)
     return bolt
 

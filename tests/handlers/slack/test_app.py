@@ -71,6 +71,13 @@ async def test_socket_mode_acks_at_once_and_acts(database_url: str, tmp_path: Pa
         await rig.settle()
         assert [e.actor for e in rig.events_of("ACME", "payment_confirmed")] == ["slack:U0CREDIT"]
         assert "*Payment confirmed* by <@U0CREDIT>" in alert.blocks[-1]["elements"][0]["text"]
+        slack.socket_disconnect()  # Slack's "refresh_requested": the SDK opens a new connection
+        await slack.until(lambda: len([c for c in slack.calls if c[0] == "apps.connections.open"]) >= 3, 20)
+        await slack.until(lambda: slack.socket_connected, 20)
+        later = slack.socket_send(slack.message(CREDIT, CHANNEL, "after a reconnect", thread_ts=root))
+        await slack.until(lambda: later in slack.acks, 20)
+        await rig.settle()
+        assert [e.text for e in rig.events_of("ACME", "note_added")][-1] == "after a reconnect"
         assert all(delay < 3 for delay in slack.ack_delays.values())
     finally:
         await rig.stop()
