@@ -89,8 +89,8 @@ def request_hold(
     now: datetime,
     doc_refs: list[str] | tuple[str, ...] = (),
 ) -> int | None:
-    """A sales rep's request to hold the customer's reminders for `days` days (customer's local dates,
-    today included in the count: until = local today + days). Status `requested`, which pauses
+    """A sales rep's request to hold the customer's reminders for `days` days: until the customer's local
+    date today + `days`, inclusive (the rest of today and `days` whole days). Status `requested`, which pauses
     nothing until credit staff approve it; event `hold_requested`; a staff alert `hold_requested`
     in the customer's thread with Approve / Reject (payload {"decision": "hold", "id"}).
 
