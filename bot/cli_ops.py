@@ -10,22 +10,62 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.app import build_sweeper
-from bot.cli_support import Fmt, build_app, err, fail, out, parse_day, print_json
+from bot.cli_help import epilog
+from bot.cli_support import FORMAT_HELP, Fmt, build_app, err, fail, out, parse_day, print_json
 from bot.services.customers import CustomerAmbiguous, CustomerNotFound
 
-policy_app = typer.Typer(help="The dunning policy.", no_args_is_help=True)
+policy_app = typer.Typer(
+    help="The dunning policy (COLLECTBOT_POLICY_FILE, or the packaged default).",
+    no_args_is_help=True,
+    epilog=epilog("collectbot policy check my-policy.toml"),
+)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("sweep")(sweep)
+    app.command(
+        "sweep",
+        epilog=epilog(
+            "collectbot sweep",
+            "collectbot sweep --dry-run --format json",
+            "collectbot sweep --now 2026-11-23T13:00:00+00:00",
+            notes=("A dry run plans exactly what the real sweep would do at that instant and records nothing.",),
+        ),
+    )(sweep)
     app.add_typer(policy_app, name="policy")
-    app.command("hold")(hold)
-    app.command("run")(run)
-    app.command("demo")(demo)
+    app.command(
+        "hold",
+        epilog=epilog(
+            'collectbot hold ACME --until 2026-12-15 --reason "CFO away until then"',
+            'collectbot hold INV-1087 --until 2026-12-01 --reason "waiting for the PO"',
+            "collectbot hold ACME --release",
+            notes=("A hold stops reminders, not sales: the stop on new sales is collectbot credit-hold.",),
+        ),
+    )(hold)
+    app.command(
+        "run",
+        epilog=epilog(
+            "TELEGRAM_BOT_TOKEN=123:ABC collectbot run",
+            "COLLECTBOT_SWEEP_INTERVAL_MINUTES=0 collectbot run",
+            notes=(
+                "Configuration comes from the environment (or .env): TELEGRAM_BOT_TOKEN turns the debtor's bot on, "
+                "SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP) turns Slack on, "
+                "COLLECTBOT_SWEEP_INTERVAL_MINUTES sets the sweep (default 15, 0 = none; never a sweep at start-up). "
+                "The first lines say which channels are on and which are off.",
+            ),
+        ),
+    )(run)
+    app.command(
+        "demo",
+        epilog=epilog(
+            "collectbot demo",
+            "collectbot demo | less -R",
+            notes=("Needs no configuration, no network and no Telegram account; leaves no file behind.",),
+        ),
+    )(demo)
 
 
 def run() -> None:
-    """Run collectbot: the scheduled sweep (and chat adapters when configured) until SIGINT/SIGTERM."""
+    """Run until SIGINT/SIGTERM: the debtor's Telegram bot, Slack and the scheduled sweep, each when configured."""
     import asyncio
 
     from bot.runner import serve
@@ -37,18 +77,20 @@ def run() -> None:
 
 
 def demo() -> None:
-    """The whole story on a throw-away database: sample ledger, 60 days of dunning, a timeline."""
+    """The whole story on a throw-away database: 60 days of dunning, and a debtor's chat with the bot."""
     from bot.demo import run_demo
 
     run_demo(out)
 
 
 def sweep(
-    now: str = typer.Option(None, "--now", help="ISO 8601 date-time; default: the real clock."),
+    now: str = typer.Option(
+        None, "--now", help="The sweep's instant, ISO 8601 like 2026-11-23T13:00:00+00:00; default: the real clock."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan only: record and send nothing."),
-    fmt: Fmt = typer.Option(Fmt.text, "--format"),
+    fmt: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
-    """Run one sweep now: plan, record in the outbox, send."""
+    """Run one sweep now: plan every customer's reminders, record them, send them, alert staff."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     the_app = build_app(now)
     report = build_sweeper(the_app).sweep(the_app.now(), dry_run=dry_run)
@@ -68,8 +110,14 @@ def sweep(
         out.print(t)
 
 
-@policy_app.command("check")
-def policy_check(file: Path) -> None:
+@policy_app.command(
+    "check",
+    epilog=epilog(
+        "collectbot policy check my-policy.toml",
+        notes=("A broken file is one line naming the key; exit status 1.",),
+    ),
+)
+def policy_check(file: Path = typer.Argument(..., metavar="FILE", help="The policy TOML file to check.")) -> None:
     """Validate a policy file, render its templates in every locale, and print its ladders."""
     from bot.domain.policy_loader import PolicyError
     from bot.services.policy import check_policy
@@ -151,9 +199,13 @@ def _hours_line(policy) -> str:  # noqa: ANN001
 
 
 def hold(
-    target: str = typer.Argument(..., metavar="CUSTOMER|DOC"),
-    until: str = typer.Option(None, "--until", help="Last local date of the hold (inclusive)."),
-    reason: str = typer.Option(None, "--reason"),
+    target: str = typer.Argument(
+        ..., metavar="CUSTOMER|DOC", help="A customer's exact ref, name or alias, or a document ref."
+    ),
+    until: str = typer.Option(
+        None, "--until", help="Required (unless --release): the hold's last local date, YYYY-MM-DD, inclusive."
+    ),
+    reason: str = typer.Option(None, "--reason", help="Required (unless --release): why, kept in the timeline."),
     release: bool = typer.Option(False, "--release", help="End the active hold instead."),
 ) -> None:
     """Pause reminders for a customer or one document until a date (or --release)."""

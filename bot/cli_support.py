@@ -21,6 +21,11 @@ out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty()
 err = Console(stderr=True, highlight=False)
 
 
+AS_OF_HELP = "The company's date, YYYY-MM-DD; default: today in COLLECTBOT_TIMEZONE."
+FORMAT_HELP = "text (tables for people) or json (one document on stdout, amounts as decimal strings)."
+TABLE_FORMAT_HELP = "text (tables), json (one document) or csv (a spreadsheet; formula-like cells neutralised)."
+
+
 class Fmt(StrEnum):
     text = "text"
     json = "json"
