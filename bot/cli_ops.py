@@ -71,6 +71,10 @@ def run() -> None:
     from bot.runner import serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler's own INFO ("Added job", "Running job", "executed successfully") is noise beside
+    # collectbot's: the sweep logs its result itself. Its warnings and errors (a missed run) stay.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # "setup plugin ...": not news
     the_app = build_app()
     _ = the_app.policy  # a broken policy stops `run` now, in one line, not its first sweep
     asyncio.run(serve(the_app))
