@@ -89,10 +89,7 @@ def columns_help(kind: str) -> str:
     for c in IMPORT_COLUMNS[kind]:
         required, meaning = meanings[c]
         lines.append(f"  {c:<{width}} {'*' if required else ' '} {meaning}")
-    return (
-        f"Columns of {kind}.csv (* = required: may not be empty):\n"
-        + "\n".join(lines)
-    )
+    return f"Columns of {kind}.csv (* = required: may not be empty):\n" + "\n".join(lines)
 
 
 def import_epilog(kind: str, example: str) -> str:

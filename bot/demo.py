@@ -50,6 +50,7 @@ from bot.services.keyboards import reminder_keyboard
 from bot.services.linking import new_token
 from messages.locales import DEFAULT_LOCALE
 from storage import ledger_writes
+from storage.migrate import upgrade_lock_file
 from storage.tables import Customer, Document, Event, StaffAlert, StepApproval
 
 START = date(2026, 11, 2)  # a Monday
@@ -620,7 +621,10 @@ async def _run(out: Console, directory: Path) -> None:
         _print_summary(app, out, START + timedelta(days=DAYS - 1))
     finally:
         await application.shutdown()
+        lock = upgrade_lock_file(app.engine)
         app.engine.dispose()
+        if lock is not None:  # the demo's database is its own: nobody else waits on this lock
+            Path(lock).unlink(missing_ok=True)
 
 
 def run_demo(out: Console) -> None:

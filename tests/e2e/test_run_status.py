@@ -24,8 +24,15 @@ READY = "collectbot is running"
 
 def run_until_ready(env: dict[str, str], cwd: Path, timeout: float = 60.0) -> tuple[list[str], int]:
     """Start `collectbot run`, read stderr until it says it is running, send SIGTERM; (stderr lines, exit status)."""
-    proc = subprocess.Popen([COLLECTBOT, "run"], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [COLLECTBOT, "run"],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     lines: queue.Queue[str | None] = queue.Queue()
 
     def read() -> None:
@@ -57,8 +64,9 @@ def messages(lines: list[str]) -> list[str]:
     return [line.split("collectbot.run: ", 1)[1] for line in lines if "collectbot.run: " in line]
 
 
-def test_telegram_on_slack_off_no_scheduler(fake_telegram_thread: FakeTelegram, database_url: str,
-                                            tmp_path: Path) -> None:
+def test_telegram_on_slack_off_no_scheduler(
+    fake_telegram_thread: FakeTelegram, database_url: str, tmp_path: Path
+) -> None:
     tg = fake_telegram_thread
     env = cli_env(database_url) | {
         "TELEGRAM_BOT_TOKEN": tg.token,
@@ -83,8 +91,14 @@ def test_telegram_off_and_a_scheduled_sweep_without_apschedulers_chatter(databas
     assert "Telegram: off: TELEGRAM_BOT_TOKEN not set" in said
     assert any(m.startswith("scheduler: sweep every 15 minutes (the first at ") for m in said)
     log = "\n".join(lines)
-    for chatter in ("apscheduler", "Added job", "Scheduler started", "Running job", "executed successfully",
-                    "setup plugin"):
+    for chatter in (
+        "apscheduler",
+        "Added job",
+        "Scheduler started",
+        "Running job",
+        "executed successfully",
+        "setup plugin",
+    ):
         assert chatter not in log
 
 
@@ -92,12 +106,18 @@ def test_telegram_off_and_a_scheduled_sweep_without_apschedulers_chatter(databas
     "env,mode,line",
     [
         ({}, None, "Slack: off: SLACK_BOT_TOKEN not set (staff alerts go to the log)"),
-        ({"slack_bot_token": "xoxb-1"}, None,
-         "Slack: off: neither SLACK_APP_TOKEN (socket mode) nor SLACK_SIGNING_SECRET (http) is set "
-         "(staff alerts go to the log)"),
+        (
+            {"slack_bot_token": "xoxb-1"},
+            None,
+            "Slack: off: neither SLACK_APP_TOKEN (socket mode) nor SLACK_SIGNING_SECRET (http) is set "
+            "(staff alerts go to the log)",
+        ),
         ({"slack_bot_token": "xoxb-1", "slack_app_token": "xapp-1"}, "socket", "Slack: on (socket mode)"),
-        ({"slack_bot_token": "xoxb-1", "slack_signing_secret": "s", "slack_http_port": 3001}, "http",
-         "Slack: on (http, port 3001, /slack/events)"),
+        (
+            {"slack_bot_token": "xoxb-1", "slack_signing_secret": "s", "slack_http_port": 3001},
+            "http",
+            "Slack: on (http, port 3001, /slack/events)",
+        ),
     ],
 )
 def test_slack_line(env: dict, mode: str | None, line: str) -> None:
@@ -107,7 +127,8 @@ def test_slack_line(env: dict, mode: str | None, line: str) -> None:
 
 def test_the_first_sweep_is_named_in_company_time() -> None:
     settings = Settings(_env_file=None, timezone="Europe/Madrid", sweep_interval_minutes=1)
-    lines = status_lines(settings, telegram_username="acme_bot", slack_mode=None,
-                         first_sweep=datetime(2026, 11, 30, 9, 1, tzinfo=UTC))
+    lines = status_lines(
+        settings, telegram_username="acme_bot", slack_mode=None, first_sweep=datetime(2026, 11, 30, 9, 1, tzinfo=UTC)
+    )
     assert lines[0] == "Telegram: on as @acme_bot"
     assert lines[2] == "scheduler: sweep every minute (the first at 10:01 CET)"
