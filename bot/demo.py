@@ -587,7 +587,17 @@ def _print_summary(app: App, out: Console, day: date) -> None:
 
 
 async def _run(out: Console, directory: Path) -> None:
-    settings = Settings(database_url=f"sqlite:///{directory / 'demo.db'}", _env_file=None)
+    # Everything pinned: the story is written for the packaged policy and templates, in UTC, whatever
+    # the environment or a .env file says (init values win over both).
+    settings = Settings(
+        database_url=f"sqlite:///{directory / 'demo.db'}",
+        policy_file=None,
+        templates_dir=None,
+        timezone="UTC",
+        telegram_bot_token=None,
+        slack_bot_token=None,
+        _env_file=None,
+    )
     clock = FixedClock(_at(START, 8))
     app = App(settings, clock=clock)
     api = LocalBotAPI()
