@@ -67,7 +67,8 @@ async def _start_telegram(app: App):  # noqa: ANN202
     """The debtor's bot on this loop (initialize, post_init, start, polling), or None without a token.
 
     A refused token or an unreachable Bot API is one line and exit status 1 (issue 12 §2)."""
-    if app.settings.telegram_bot_token is None:
+    secret = app.settings.telegram_bot_token
+    if secret is None or not secret.get_secret_value().strip():  # unset, or `TELEGRAM_BOT_TOKEN=` in .env
         return None
     from bot.handlers.telegram import build_application
     from bot.handlers.telegram.botapi import TelegramUnavailable, check_bot

@@ -84,7 +84,7 @@ def test_telegram_on_slack_off_no_scheduler(
 
 
 def test_telegram_off_and_a_scheduled_sweep_without_apschedulers_chatter(database_url: str, tmp_path: Path) -> None:
-    env = cli_env(database_url) | {"COLLECTBOT_SWEEP_INTERVAL_MINUTES": "15"}
+    env = cli_env(database_url) | {"COLLECTBOT_SWEEP_INTERVAL_MINUTES": "15", "TELEGRAM_BOT_TOKEN": ""}  # as in a .env
     lines, status = run_until_ready(env, tmp_path)
     said = messages(lines)
     assert status == 0, "\n".join(lines)
