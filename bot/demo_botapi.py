@@ -8,9 +8,10 @@ with no network and no account. It also plays the debtors: `user_sends` and `use
 build the updates Telegram would deliver, and `transcript` is each chat as its debtor saw it.
 
 Not a test double for the product's tests (those use tests/fakes over real HTTP); the demo's
-only. Refusals kept, because the handlers rely on them: an unknown chat is 403, an edit that
-changes nothing is 400 "message is not modified", callback data over 64 bytes is 400, and a
-method this stand-in does not know is 404 rather than a silent success.
+only. Refusals kept, because the handlers rely on them: an unknown chat is 403, HTML that
+Telegram would not parse is 400, an edit that changes nothing is 400 "message is not
+modified", callback data over 64 bytes is 400, and a method this stand-in does not know is
+404 rather than a silent success.
 """
 
 from __future__ import annotations
@@ -20,12 +21,64 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
 _TAG = re.compile(r"<[^>]+>")
 BOT_ID = 7000000001
+
+
+# The tags Telegram's HTML parse mode knows (core.telegram.org/bots/api#html-style).
+TELEGRAM_TAGS = frozenset(
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "tg-emoji",
+        "code",
+        "pre",
+        "blockquote",
+    }
+)
+
+
+class _Checker(HTMLParser):
+    """Refuses what Telegram refuses in parse_mode HTML: an unknown tag, or tags that do not nest."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.problem = ""
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag not in TELEGRAM_TAGS:
+            self.problem = self.problem or f'unsupported start tag "{tag}"'
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            self.problem = self.problem or f'unexpected end tag "{tag}"'
+
+
+def html_problem(text_html: str) -> str:
+    """Why Telegram would refuse `text_html` with parse_mode HTML ("" when it would take it)."""
+    checker = _Checker()
+    checker.feed(text_html)
+    checker.close()
+    if not checker.problem and checker.open:
+        return f'can\'t find end tag corresponding to start tag "{checker.open[-1]}"'
+    return checker.problem
 
 
 def plain(text_html: str) -> str:
@@ -191,6 +244,7 @@ class LocalBotAPI(BaseRequest):
         text = str(params.get("text", ""))
         if not text.strip():
             raise _Refused(400, "Bad Request: message text is empty")
+        self._check_html(params, text)
         markup = self._markup(params)
         message = self._message(chat_id, self._bot_user(), plain(text), markup)
         self._line(chat_id, ChatLine("bot", plain(text), _labels(markup)))
@@ -211,6 +265,7 @@ class LocalBotAPI(BaseRequest):
 
     def _m_editMessageText(self, params: dict, files: dict) -> dict:  # noqa: N802
         message = self._target(params)
+        self._check_html(params, str(params.get("text", "")))
         text, markup = plain(str(params.get("text", ""))), self._markup(params)
         if message.get("text") == text and message.get("reply_markup") == markup:
             raise _Refused(
@@ -252,6 +307,13 @@ class LocalBotAPI(BaseRequest):
         if message is None or message["chat"]["id"] != int(params.get("chat_id", 0)):
             raise _Refused(400, "Bad Request: message to edit not found")
         return message
+
+    @staticmethod
+    def _check_html(params: dict, text: str) -> None:
+        if str(params.get("parse_mode", "")).upper() == "HTML":
+            problem = html_problem(text)
+            if problem:
+                raise _Refused(400, f"Bad Request: can't parse entities: {problem}")
 
     @staticmethod
     def _markup(params: dict) -> dict | None:
@@ -307,4 +369,4 @@ def _labels(markup: dict | None) -> list[list[str]]:
     return [[b["text"] for b in row] for row in (markup or {}).get("inline_keyboard", [])]
 
 
-__all__ = ["ChatLine", "LocalBotAPI", "plain"]
+__all__ = ["ChatLine", "LocalBotAPI", "html_problem", "plain"]

@@ -104,3 +104,32 @@ def test_the_story_is_summarised_and_explained_with_no_network_call(monkeypatch:
     assert "SAOJOAO    formal notice waits for sales approval [INV-1044, INV-1069]" in out
     assert "SAOJOAO    step approved by sales" in out
     assert "Aging as of 2026-12-31" in out
+
+
+def test_the_stand_in_refuses_what_telegram_refuses() -> None:
+    import asyncio
+
+    from telegram.error import BadRequest, Forbidden
+    from telegram.ext import ExtBot
+
+    from bot.demo_botapi import LocalBotAPI
+
+    async def talk() -> None:
+        api = LocalBotAPI()
+        bot = ExtBot("1:demo", request=api, get_updates_request=LocalBotAPI())
+        await bot.initialize()
+        assert bot.username == "collectbot_demo_bot"
+        with pytest.raises(Forbidden):
+            await bot.send_message(42, "hello")  # a chat that never started the bot
+        api.add_user(42, "Ana", "en")
+        with pytest.raises(BadRequest, match="parse entities"):
+            await bot.send_message(42, "<b>unclosed", parse_mode="HTML")
+        sent = await bot.send_message(42, "<b>Hi</b> &amp; welcome", parse_mode="HTML")
+        with pytest.raises(BadRequest, match="not modified"):
+            await bot.edit_message_text(
+                "<b>Hi</b> &amp; welcome", chat_id=42, message_id=sent.message_id, parse_mode="HTML"
+            )
+        assert [(line.who, line.text) for line in api.transcript(42)] == [("bot", "Hi & welcome")]
+        await bot.shutdown()
+
+    asyncio.run(talk())
