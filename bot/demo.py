@@ -127,12 +127,15 @@ class _BotChannel:
 
 
 class _Demo:
+    """The demo's world: the App on the throw-away database, its clock, the Bot API stand-in, the
+    debtor's bot (the real Application), the sweeper, and the entries waiting to be printed."""
+
     def __init__(self, out: Console, app: App, clock: FixedClock, api: LocalBotAPI, application: Application) -> None:
         self.out, self.app, self.clock, self.api, self.application = out, app, clock, api, application
         self.bot: ExtBot = application.bot
         self.entries: list[_Entry] = []
         self.seen: dict[int, int] = defaultdict(int)  # chat -> transcript lines already printed
-        self.reminders_shown = 0
+        self.reminder_shown = False
         self.sweeper = build_sweeper(
             app,
             debtor=_BotChannel(self.bot, asyncio.get_running_loop(), {d.chat_id: d.language for d in DEBTORS}),
@@ -147,7 +150,7 @@ class _Demo:
 
     async def sweep(self) -> None:
         await self.db(self.sweeper.sweep, self.clock.now())
-        self.chat(WATCHED.chat_id, rank=2)
+        self.chat(WATCHED.chat_id, rank=2, reminder=True)
 
     async def send(self, debtor: Debtor, text: str) -> None:
         await self.application.process_update(Update.de_json(self.api.user_sends(debtor.chat_id, text), self.bot))
@@ -166,23 +169,21 @@ class _Demo:
 
     # -- the chat, as the debtor sees it ------------------------------------------------------
 
-    def chat(self, chat_id: int, rank: int, note: str = "") -> None:
-        """Queue the chat's new lines since the last call as one entry at the clock's time."""
+    def chat(self, chat_id: int, rank: int, note: str = "", *, reminder: bool = False) -> None:
+        """Queue the chat's new lines since the last call as one entry at the clock's time.
+
+        `reminder`: the lines are a sweep's reminders; the first is shown whole, later ones by their
+        greeting and the sentence that sets their tone (the step is in the timeline line above).
+        """
         lines = self.api.transcript(chat_id)[self.seen[chat_id] :]
         self.seen[chat_id] += len(lines)
         if not lines:
             return
         shown = [f"        [dim]┆[/] [italic]{escape(note)}[/]"] if note else []
         for line in lines:
-            shown += _chat_lines(line, full=self._full(line))
+            shown += _chat_lines(line, full=not reminder or not self.reminder_shown)
+        self.reminder_shown = self.reminder_shown or reminder
         self.entries.append(_Entry(self.clock.now(), rank, len(self.entries), lines=shown))
-
-    def _full(self, line: ChatLine) -> bool:
-        """A reminder's whole text the first time; after that its first line only (the tone is in the timeline)."""
-        if line.who != "bot" or len(line.buttons) != 3 or line.edit:
-            return True
-        self.reminders_shown += 1
-        return self.reminders_shown == 1
 
     # -- the story ------------------------------------------------------------------------------
 
