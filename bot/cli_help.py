@@ -78,18 +78,21 @@ def epilog(*examples: str, notes: tuple[str, ...] = ()) -> str:
 def columns_help(kind: str) -> str:
     """The columns of an import file in their order: name (required or optional) and its meaning.
 
-    Raises KeyError naming a column the importer reads but this module does not describe.
+    Every column the importer reads is listed, even one this module does not describe yet
+    (`undescribed` names those; a test keeps it empty).
     """
     meanings = COLUMN_MEANINGS[kind]
-    missing = [c for c in IMPORT_COLUMNS[kind] if c not in meanings]
-    if missing:
-        raise KeyError(f"import {kind}: no help for column(s) {', '.join(missing)}")
     width = max(len(c) for c in IMPORT_COLUMNS[kind])
     lines = []
     for c in IMPORT_COLUMNS[kind]:
-        required, meaning = meanings[c]
+        required, meaning = meanings.get(c, (False, ""))
         lines.append(f"  {c:<{width}} {'*' if required else ' '} {meaning}")
     return f"Columns of {kind}.csv (* = required: may not be empty):\n" + "\n".join(lines)
+
+
+def undescribed() -> list[str]:
+    """Import columns with no meaning in COLUMN_MEANINGS, as "kind.column"."""
+    return [f"{kind}.{c}" for kind, cols in IMPORT_COLUMNS.items() for c in cols if c not in COLUMN_MEANINGS[kind]]
 
 
 def import_epilog(kind: str, example: str) -> str:

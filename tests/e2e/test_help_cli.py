@@ -12,6 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.cli_help import undescribed
 from bot.domain.csv_rows import CUSTOMER_COLUMNS, DOCUMENT_COLUMNS, PAYMENT_COLUMNS
 from tests.conftest import COLLECTBOT
 
@@ -117,6 +118,7 @@ def test_import_help_lists_the_columns_the_importer_reads(kind: str, columns: tu
     listed = [line.split()[0] for line in lines if line.split() and line.split()[0] in columns]
     assert listed == list(columns)  # every column, in the file's order
     assert "customer_ref" in shown and "*" in shown  # required values are marked
+    assert undescribed() == []  # and each says what it holds
 
 
 def test_help_as_a_real_process() -> None:
