@@ -69,6 +69,11 @@ def _fit(lines: list[str], limit: int = SECTION_LIMIT, more: str = "…and {n} m
     return "\n".join(out)
 
 
+def header(text: str) -> dict:
+    """A header (plain_text, 150 characters), escaped like every field: `<!channel>` never reaches Slack raw."""
+    return {"type": "header", "text": {"type": "plain_text", "text": _plain(esc(text), 150)}}
+
+
 def section(text: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": _fit(text.split("\n"))}}
 
@@ -80,7 +85,7 @@ def context(text: str) -> dict:
 def button(label: str, action_id: str, value: dict, style: str | None = None) -> dict:
     b = {
         "type": "button",
-        "text": {"type": "plain_text", "text": _plain(label, 75)},
+        "text": {"type": "plain_text", "text": _plain(esc(label), 75)},
         "action_id": action_id,
         "value": json.dumps(value, separators=(",", ":"))[:2000],
     }
@@ -187,9 +192,7 @@ def _profile(f: dict) -> str:
 def owe_answer(f: dict, *, chosen_from: str | None = None) -> tuple[str, list[dict]]:
     """(fallback text, blocks) of the answer; `chosen_from`: the query a lenient match answered."""
     c = f["customer"]
-    blocks: list[dict] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _plain(label_of(c["ref"], c["name"]), 150)}}
-    ]
+    blocks: list[dict] = [header(label_of(c["ref"], c["name"]))]
     if chosen_from is not None:
         blocks.append(context(f"“{esc(chosen_from)}” matched *{esc(label_of(c['ref'], c['name']))}*"))
     rep = f"sales rep {esc(c['sales_rep_slack_id'])}" if c["sales_rep_slack_id"] else "no sales rep"

@@ -22,7 +22,7 @@ def _scope(doc: dict) -> str:
 
 
 def _header(text: str) -> dict:
-    return {"type": "header", "text": {"type": "plain_text", "text": text[:150]}}
+    return {"type": "header", "text": {"type": "plain_text", "text": text[:150]}}  # callers escape
 
 
 def _rows(lines: list[str], kind: str) -> list[str]:

@@ -71,9 +71,7 @@ def big_documents() -> list[str]:
 
 
 def build_app(database_url: str, tmp_path: Path) -> App:
-    app = App(
-        Settings(database_url=database_url, credit_staff=CREDIT, _env_file=None), clock=FixedClock(NOW)
-    )
+    app = App(Settings(database_url=database_url, credit_staff=CREDIT, _env_file=None), clock=FixedClock(NOW))
     ctx = app.import_context()
     for kind, lines in (("customers", CUSTOMERS), ("documents", DOCUMENTS + big_documents())):
         path = tmp_path / f"{kind}.csv"
@@ -106,8 +104,10 @@ class Rig:
         before = len(self.slack.posts(CHANNEL, thread_ts=root))
         await self.send(payload)
         return await self.slack.until(
-            lambda: len(self.slack.posts(CHANNEL, thread_ts=root)) > before
-            and self.slack.posts(CHANNEL, thread_ts=root)[before],
+            lambda: (
+                len(self.slack.posts(CHANNEL, thread_ts=root)) > before
+                and self.slack.posts(CHANNEL, thread_ts=root)[before]
+            ),
             timeout=15,
         )
 
