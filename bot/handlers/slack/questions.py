@@ -51,6 +51,10 @@ FAILED = "Sorry, I could not answer that just now; please try again in a minute.
 Answer = tuple[str, list[dict]]  # (fallback text, blocks)
 
 
+class Private(tuple):
+    """An answer for the clicker alone (a refusal of a click): ephemeral, the clicked message left as it is."""
+
+
 @dataclass(frozen=True)
 class Where:
     """Where an answer goes: a channel (and thread), or a response_url (ephemeral)."""
@@ -97,7 +101,7 @@ class Asker:
             vis = self._visibility(conn, user)
             customer = asking.customer_for_click(conn, ref, vis)
             if customer is None:
-                return ob.refusal(vis.sees_nothing)
+                return Private(ob.refusal(vis.sees_nothing))
             facts = self._facts(conn, customer)
         return ob.owe_answer(facts) if offset is None else ob.items_page(facts, offset)
 
@@ -130,6 +134,9 @@ class Asker:
 async def _deliver(client: AsyncWebClient, where: Where, answer: Answer, respond=None, budget=None) -> None:  # noqa: ANN001
     """Post, update or respond; a post waits for the channel's slot in the shared budget (1/s per channel)."""
     text, blocks = answer
+    if isinstance(answer, Private) and respond is not None:
+        await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+        return
     if where.response_url is not None and respond is not None:
         await respond(
             text=text, blocks=blocks, response_type="ephemeral", replace_original=where.replace_ts is not None

@@ -51,14 +51,10 @@ async def test_a_forged_show_more_click_for_someone_elses_customer_learns_nothin
     answer = await rig.mention(REP2, "what does Big Box owe")
     forged = rig.slack.block_action(REP1, answer, "owe_more", value=json.dumps({"c": "BIGBOX", "o": 0}), forge=True)
     await rig.send(forged)
-    reply = await rig.slack.until(
-        lambda: (
-            len(rig.slack.posts(answer.channel, thread_ts=answer.thread_ts)) > 1
-            and rig.slack.posts(answer.channel, thread_ts=answer.thread_ts)[1]
-        ),
-        timeout=10,
-    )
-    assert "don't have access" in reply.text and not MONEY.search(all_text(reply.blocks, reply.text))
+    reply = await rig.slack.until(lambda: rig.slack.responses and rig.slack.responses[-1], timeout=10)
+    assert reply["response_type"] == "ephemeral" and "don't have access" in reply["text"]
+    assert not MONEY.search(all_text(reply["blocks"], reply["text"]))
+    assert len(rig.slack.posts(answer.channel, thread_ts=answer.thread_ts)) == 1  # nothing posted for all to see
 
 
 async def test_customer_names_that_look_like_mrkdwn_stay_text(rig: Rig) -> None:
