@@ -29,7 +29,13 @@ from sqlalchemy import Engine
 from bot.config import Settings
 from bot.handlers.slack.report_blocks import report_blocks
 from bot.scheduler.ratelimit import SharedBudget, slack_slots
-from bot.services.report_post import PostingUnavailable, Report, SlackNotConfigured, build_report, missing_slack_settings
+from bot.services.report_post import (
+    PostingUnavailable,
+    Report,
+    SlackNotConfigured,
+    build_report,
+    missing_slack_settings,
+)
 
 log = logging.getLogger("collectbot.slack.reports")
 SCHEDULED = ("digest", "weekly")
