@@ -166,16 +166,23 @@ async def measure(db: Path, asks: list[tuple[str, str]], slash_every: int) -> di
                 results.setdefault(f"{how} {kind}", []).append(arrived[0] - t0)
                 results.setdefault("all", []).append(arrived[0] - t0)
                 order.append((arrived[0] - t0, i, how, kind))
-                text = (slack.responses[-1].get("text", "") if slash else slack.posts(payload["event"]["channel"])[-1].text)
+                if slash:
+                    text = slack.responses[-1].get("text", "")
+                else:
+                    text = slack.posts(payload["event"]["channel"])[-1].text
                 key = "answered" if "open" in text or "nothing open" in text else text.split(".")[0][:40]
                 outcomes[key] = outcomes.get(key, 0) + 1
         finally:
             await runner.cleanup()
     app.engine.dispose()
-    table = {k: {"n": len(v), "p50_ms": bench.pct(v, 50) * 1000, "p95_ms": bench.pct(v, 95) * 1000,
-                 "max_ms": max(v) * 1000} for k, v in sorted(results.items())}
-    slowest = [{"ms": round(t * 1000, 1), "index": i, "how": how, "kind": kind} for t, i, how, kind in
-               sorted(order, reverse=True)[:5]]
+    table = {
+        k: {"n": len(v), "p50_ms": bench.pct(v, 50) * 1000, "p95_ms": bench.pct(v, 95) * 1000, "max_ms": max(v) * 1000}
+        for k, v in sorted(results.items())
+    }
+    slowest = [
+        {"ms": round(t * 1000, 1), "index": i, "how": how, "kind": kind}
+        for t, i, how, kind in sorted(order, reverse=True)[:5]
+    ]
     return {"latency": table, "outcomes": outcomes, "slowest": slowest}
 
 
@@ -192,8 +199,12 @@ def main(argv: list[str] | None = None) -> None:
     asks = questions(bench.ledger(HERE / "out", customers, documents), args.questions, args.seed)
     result = asyncio.run(measure(db, asks, args.slash_every))
     result.update(scale=args.scale, customers=customers, documents=documents, machine=bench.machine())
-    lines = [f"Slack owe answer, request to posted answer ({customers:,} customers, {documents:,} documents)",
-             "", "| questions | n | p50 ms | p95 ms | max ms |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        f"Slack owe answer, request to posted answer ({customers:,} customers, {documents:,} documents)",
+        "",
+        "| questions | n | p50 ms | p95 ms | max ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for k, v in result["latency"].items():
         lines.append(f"| {k} | {v['n']} | {v['p50_ms']:.1f} | {v['p95_ms']:.1f} | {v['max_ms']:.1f} |")
     lines.append("")
