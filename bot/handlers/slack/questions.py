@@ -145,9 +145,15 @@ async def _deliver(client: AsyncWebClient, where: Where, answer: Answer, respond
     if where.replace_ts is not None:
         await client.chat_update(channel=where.channel, ts=where.replace_ts, text=text, blocks=blocks)
         return
+    slots = slack_slots(where.channel)
     if budget is not None:
-        await budget.acquire(wait_for=slack_slots(where.channel))
-    await client.chat_postMessage(channel=where.channel, thread_ts=where.thread_ts, text=text, blocks=blocks)
+        await budget.acquire(wait_for=slots)
+    try:
+        await client.chat_postMessage(channel=where.channel, thread_ts=where.thread_ts, text=text, blocks=blocks)
+    finally:
+        if budget is not None:  # a post that left late must not arrive too close to the next one
+            for key, interval in slots:
+                await budget.pause(key, interval)
 
 
 async def _work(asker: Asker, client: AsyncWebClient, where: Where, fn, *args, respond=None) -> None:  # noqa: ANN001

@@ -28,7 +28,7 @@ from sqlalchemy import Engine
 
 from bot.config import Settings
 from bot.handlers.slack.report_blocks import report_blocks
-from bot.scheduler.ratelimit import SharedBudget, slack_slots
+from bot.scheduler.ratelimit import SLACK_CHANNEL_INTERVAL, SharedBudget, slack_slots
 from bot.services.report_post import (
     PostingUnavailable,
     Report,
@@ -60,6 +60,12 @@ class SlackReportPoster:
     channel: str
     budget: SharedBudget | None = None
 
+    def _done(self) -> None:
+        """After a post: the channel's next slot is a full interval past this moment (a late post stays apart)."""
+        if self.budget is not None:
+            for key, interval in slack_slots(self.channel):
+                self.budget.push_back(key, interval)
+
     def _slot(self) -> None:
         if self.budget is None:
             return
@@ -78,6 +84,7 @@ class SlackReportPoster:
         try:
             self._slot()
             posted = self.client.chat_postMessage(channel=self.channel, text=text, blocks=blocks)
+            self._done()
             if report.chart_png is not None:
                 self._slot()
                 self.client.files_upload_v2(
@@ -86,6 +93,7 @@ class SlackReportPoster:
                     filename=_chart_name(report),
                     title=f"Aging chart as of {report.document.get('as_of')}",
                 )
+                self._done()
         except (SlackApiError, SlackClientError, OSError) as exc:
             raise PostingUnavailable(f"posting to Slack failed: {_why(exc)}") from None
         return f"{posted['channel']} {posted['ts']}"
@@ -136,6 +144,7 @@ async def post_scheduled_reports(app, kind: str) -> str | None:  # noqa: ANN001 
         text, blocks = report_blocks(report.kind, report.document)
         await budget.acquire(wait_for=slack_slots(channel))
         posted = await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        await budget.pause(f"slack:{channel}", SLACK_CHANNEL_INTERVAL)
         if report.chart_png is not None:
             await budget.acquire(wait_for=slack_slots(channel))
             await client.files_upload_v2(
@@ -144,6 +153,7 @@ async def post_scheduled_reports(app, kind: str) -> str | None:  # noqa: ANN001 
                 filename=_chart_name(report),
                 title=f"Aging chart as of {report.document.get('as_of')}",
             )
+            await budget.pause(f"slack:{channel}", SLACK_CHANNEL_INTERVAL)
     except (SlackApiError, SlackClientError, OSError) as exc:
         log.error("posting the %s report failed: %s", kind, _why(exc))
         return None

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import App
@@ -132,7 +133,9 @@ class Rig:
 
 
 async def serve(app: App, slack: FakeSlack) -> AsyncIterator[Rig]:
-    bolt = AsyncApp(client=AsyncWebClient(slack.bot_token, base_url=slack.api_url), signing_secret=SECRET)
+    client = AsyncWebClient(slack.bot_token, base_url=slack.api_url)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))  # as `collectbot run` has it
+    bolt = AsyncApp(client=client, signing_secret=SECRET)
     register(bolt, app)
     runner = web.AppRunner(bolt.web_app())
     await runner.setup()

@@ -30,17 +30,22 @@ async def test_reports_by_mention_and_dm_are_posted_where_asked(rig: Rig) -> Non
 
 
 def run_cli(database_url: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([COLLECTBOT, *args], env=cli_env(database_url) | env, text=True, capture_output=True,
-                          timeout=180)
+    return subprocess.run(
+        [COLLECTBOT, *args], env=cli_env(database_url) | env, text=True, capture_output=True, timeout=180
+    )
 
 
 def slack_env(slack: FakeSlack, channel: str = CHANNEL) -> dict[str, str]:
-    return {"SLACK_BOT_TOKEN": slack.bot_token, "COLLECTBOT_SLACK_API_URL": slack.api_url,
-            "COLLECTBOT_SLACK_CHANNEL": channel}
+    return {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "COLLECTBOT_SLACK_API_URL": slack.api_url,
+        "COLLECTBOT_SLACK_CHANNEL": channel,
+    }
 
 
-def test_report_post_sends_the_report_and_the_weekly_chart(database_url: str, tmp_path: Path,
-                                                          fake_slack_thread: FakeSlack) -> None:
+def test_report_post_sends_the_report_and_the_weekly_chart(
+    database_url: str, tmp_path: Path, fake_slack_thread: FakeSlack
+) -> None:
     slack = fake_slack_thread
     setup_fake(slack)
     build_app(database_url, tmp_path).engine.dispose()
@@ -51,8 +56,19 @@ def test_report_post_sends_the_report_and_the_weekly_chart(database_url: str, tm
     assert chart.files and chart.files[0]["name"] == "aging-2026-11-23.png"
     assert slack.uploads[chart.files[0]["id"]]["data"].startswith(PNG)
     assert f"posted the weekly report to Slack ({CHANNEL} {summary.ts})" in proc.stderr
-    proc = run_cli(database_url, slack_env(slack), "report", "prospects", "--as-of", "2026-11-23", "--post",
-                   "--rep", REP2, "--format", "json")
+    proc = run_cli(
+        database_url,
+        slack_env(slack),
+        "report",
+        "prospects",
+        "--as-of",
+        "2026-11-23",
+        "--post",
+        "--rep",
+        REP2,
+        "--format",
+        "json",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "for U0REP2's customers" in slack.posts(CHANNEL)[-1].text
 
@@ -73,8 +89,16 @@ def test_report_post_refusals_are_one_line(database_url: str, tmp_path: Path, fa
 def scheduled_app(database_url: str, tmp_path: Path, slack: FakeSlack, **settings: object) -> App:
     """The rig's ledger, and an App on it configured for Slack (as `collectbot run` would be)."""
     build_app(database_url, tmp_path).engine.dispose()
-    values = dict(database_url=database_url, slack_bot_token=slack.bot_token, slack_api_url=slack.api_url,
-                  slack_channel=CHANNEL, _env_file=None) | settings
+    values = (
+        dict(
+            database_url=database_url,
+            slack_bot_token=slack.bot_token,
+            slack_api_url=slack.api_url,
+            slack_channel=CHANNEL,
+            _env_file=None,
+        )
+        | settings
+    )
     return App(Settings(**values), clock=FixedClock(NOW))
 
 
@@ -92,11 +116,20 @@ async def test_scheduled_digest_and_weekly_are_posted(database_url: str, tmp_pat
 
 
 @pytest.mark.parametrize(("interval", "slack_on", "jobs"), [(15, True, 2), (0, True, 0), (15, False, 0)])
-async def test_report_jobs_follow_the_settings(database_url: str, tmp_path: Path, fake_slack: FakeSlack,
-                                              interval: int, slack_on: bool, jobs: int) -> None:
+async def test_report_jobs_follow_the_settings(
+    database_url: str, tmp_path: Path, fake_slack: FakeSlack, interval: int, slack_on: bool, jobs: int
+) -> None:
     extra = {} if slack_on else {"slack_bot_token": None}
-    app = scheduled_app(database_url, tmp_path, fake_slack, sweep_interval_minutes=interval,
-                        slack_digest_at="07:30", slack_weekly_on="fri", timezone="America/Sao_Paulo", **extra)
+    app = scheduled_app(
+        database_url,
+        tmp_path,
+        fake_slack,
+        sweep_interval_minutes=interval,
+        slack_digest_at="07:30",
+        slack_weekly_on="fri",
+        timezone="America/Sao_Paulo",
+        **extra,
+    )
     scheduler = AsyncIOScheduler(timezone="UTC")
     try:
         assert len(add_report_jobs(scheduler, app)) == jobs
