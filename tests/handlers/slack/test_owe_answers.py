@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.handlers.slack.rig import CREDIT, REP1, Rig, all_text, button_values
+from tests.handlers.slack.rig import CHANNEL, CREDIT, REP1, Rig, all_text, button_values
 
 
 async def test_a_mention_is_answered_in_its_thread_with_every_fact(rig: Rig) -> None:
@@ -79,3 +79,26 @@ async def test_a_mention_in_a_case_thread_is_answered_in_that_thread(rig: Rig) -
     root = await rig.mention(CREDIT, "ACME balance")
     answer = await rig.mention(REP1, "what does ACME owe", thread_ts=root.thread_ts)
     assert answer.thread_ts == root.thread_ts
+
+
+async def test_slow_answers_are_acknowledged_at_once_and_arrive_after(rig: Rig, monkeypatch) -> None:  # noqa: ANN001
+    import time
+
+    from bot.handlers.slack.questions import Asker
+
+    real = Asker.answer
+
+    def slow(self, user, intent):  # noqa: ANN001, ANN202  (a slow database, in the database thread)
+        time.sleep(4)
+        return real(self, user, intent)
+
+    monkeypatch.setattr(Asker, "answer", slow)
+    for payload in (
+        rig.slack.slash_command(CREDIT, CHANNEL, "/owe", "ACME"),
+        rig.slack.mention(CREDIT, CHANNEL, "what does ACME owe"),
+    ):
+        started = time.monotonic()
+        reply = await rig.events.send(payload)
+        assert reply.status == 200 and time.monotonic() - started < 2.5  # Slack wants the ack within 3 s
+    await rig.slack.until(lambda: rig.slack.responses and rig.slack.posts(CHANNEL), timeout=20)
+    assert "$1,500.00" in all_text(rig.slack.responses[0]["blocks"])
