@@ -15,7 +15,7 @@ from bot.services.customers import resolve
 from bot.services.owe import owe_facts
 from bot.services.slack_reports import aging_document_for
 from bot.services.talk import record_inbound
-from tests.handlers.slack.rig import NOW, REP1, build_app
+from tests.handlers.slack.questions.rig import NOW, REP1, build_app
 
 
 @pytest.fixture

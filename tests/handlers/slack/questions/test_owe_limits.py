@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.handlers.slack.owe_blocks import ITEMS_SHOWN, PAGE
-from tests.handlers.slack.rig import (
+from tests.handlers.slack.questions.rig import (
     BIG_ITEMS,
     CREDIT,
     MONEY,

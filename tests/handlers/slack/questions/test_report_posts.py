@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.handlers.slack.report_poster import add_report_jobs, post_scheduled_reports
 from tests.conftest import COLLECTBOT, cli_env
 from tests.fakes import FakeSlack
-from tests.handlers.slack.rig import CHANNEL, CREDIT, NOW, REP2, Rig, all_text, build_app, setup_fake
+from tests.handlers.slack.questions.rig import CHANNEL, CREDIT, NOW, REP2, Rig, all_text, build_app, setup_fake
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

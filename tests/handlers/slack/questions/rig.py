@@ -178,7 +178,7 @@ def button_values(blocks: list[dict] | None) -> list[str]:
 
 @pytest.fixture
 async def rig(database_url: str, tmp_path: Path, fake_slack: FakeSlack) -> AsyncIterator[Rig]:
-    """Import it in a test module (`from tests.handlers.slack.rig import rig`) to use it."""
+    """Import it in a test module (`from tests.handlers.slack.questions.rig import rig`) to use it."""
     setup_fake(fake_slack)
     app = build_app(database_url, tmp_path)
     try:

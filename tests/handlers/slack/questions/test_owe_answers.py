@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.handlers.slack.rig import CHANNEL, CREDIT, REP1, Rig, all_text, button_values
+from tests.handlers.slack.questions.rig import CHANNEL, CREDIT, REP1, Rig, all_text, button_values
 
 
 async def test_a_mention_is_answered_in_its_thread_with_every_fact(rig: Rig) -> None:

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from bot.services.cases import open_dispute
-from tests.handlers.slack.rig import CREDIT, MONEY, NOW, REP1, REP2, STRANGER, Rig, all_text, button_values
+from tests.handlers.slack.questions.rig import CREDIT, MONEY, NOW, REP1, REP2, STRANGER, Rig, all_text, button_values
 
 REPORTS = ("prospects", "aging", "digest", "weekly", "scorecard 2026-11")
 
