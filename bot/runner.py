@@ -49,6 +49,15 @@ async def serve(app: App) -> None:
             next_run_time=app.now() + timedelta(minutes=minutes),
         )
         log.info("sweeping every %d minute(s)", minutes)
+        from bot.handlers.slack.report_poster import add_report_jobs  # (slackask) digest and weekly to Slack
+
+        if add_report_jobs(scheduler, app):
+            log.info(
+                "Slack reports: the digest daily at %s, the weekly summary on %s (%s)",
+                app.settings.slack_digest_at,
+                app.settings.slack_weekly_on,
+                app.settings.timezone,
+            )
     else:
         log.info("COLLECTBOT_SWEEP_INTERVAL_MINUTES=0: no scheduled sweep (run `collectbot sweep` yourself)")
     scheduler.start()
