@@ -18,13 +18,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from bot.domain.names import decide, probe, query_keys, settled
 from bot.services.customers import CustomerRow, customers_by_id
 from bot.services.visibility import Visibility
 from storage import customer_keys
 from storage.customer_keys import Candidate
+from storage.tables import Customer
 
 MAX_CHOICES = 10  # ambiguous candidates offered as buttons
 
@@ -95,10 +96,6 @@ def customer_for_click(conn: Connection, customer_ref: str, vis: Visibility) -> 
     """The customer a button names (by its ref), if the clicker may see it now; None otherwise.
 
     Button values are never trusted: access is checked again on every click."""
-    from sqlalchemy import select
-
-    from storage.tables import Customer
-
     t = Customer.__table__
     cid = conn.execute(select(t.c.id).where(t.c.ref == customer_ref)).scalar()
     if cid is None or vis.sees_nothing:

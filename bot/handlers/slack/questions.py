@@ -123,11 +123,26 @@ class Asker:
         return report_blocks(kind, doc)
 
     def answer(self, user: str, intent: Intent) -> Answer:
+        """The answer to any message or command (blocking: call through run_db)."""
         if isinstance(intent, Owe):
             return self.owe(user, intent.query)
         if isinstance(intent, Report):
             return self.report(user, intent.kind, intent.month)
         assert isinstance(intent, Unknown)
+        return self.bare(user, intent.text)
+
+    def bare(self, user: str, text: str) -> Answer:
+        """A message that is no phrasing: a customer's exact ref, name or alias ("ACME" in a DM) is
+        the owe question; anything else is not understood. Someone who sees nothing is refused."""
+        with self.app.engine.connect() as conn:
+            vis = self._visibility(conn, user)
+            if vis.sees_nothing:
+                return ob.refusal(True)
+            found = asking.find_visible(conn, text, vis) if len(text) <= 255 else None
+            if isinstance(found, asking.NoAccess):
+                return ob.refusal(False)
+            if isinstance(found, asking.Found) and found.exact:
+                return ob.owe_answer(self._facts(conn, found.customer))
         return NOT_UNDERSTOOD, [ob.section(NOT_UNDERSTOOD)]
 
 

@@ -61,6 +61,8 @@ async def test_an_unknown_name_and_an_unknown_question_answer_one_line(rig: Rig)
     assert "I found no customer matching “Zyxwvut”" in answer.text
     answer = await rig.mention(CREDIT, "hello there")
     assert answer.text.startswith("Sorry, I didn't understand that.")
+    bare = await rig.dm(REP1, "ACME Corporation")  # a customer's exact name alone is the question
+    assert "$1,500.00" in all_text(bare.blocks, bare.text)
     help_ = await rig.command(CREDIT, "/collect", "")
     assert "/owe ACME" in all_text(help_["blocks"])
 

@@ -79,6 +79,11 @@ async def test_a_stranger_is_refused_politely_and_learns_no_amount_or_name(case:
         assert "don't have access" in said, (command, text)
         assert not MONEY.search(said) and "Cádiz" not in said and "Corporation" not in said, (command, text)
     assert "/owe ACME" in await ask(case, STRANGER, "/collect", "help")  # help holds no amount
+    for text in ("ACME", "hello"):  # a bare name, or anything: refused all the same
+        said = await ask(case, STRANGER, "/collect", text)
+        assert "don't have access" in said and not MONEY.search(said)
+    other = await ask(case, REP2, "/collect", "ACME Corporation")  # another rep's customer, named alone
+    assert "don't have access" in other and not MONEY.search(other)
 
 
 async def test_ambiguous_and_lenient_names_only_ever_name_visible_customers(case: Rig) -> None:
