@@ -37,6 +37,7 @@ REASON_LABELS = {
 
 
 def esc(value: object) -> str:
+    """Any value as mrkdwn text: `&`, `<`, `>` escaped (the one escape, bot.scheduler.compose.slack_escape)."""
     return slack_escape(str(value))
 
 
@@ -79,14 +80,17 @@ def header(text: str) -> dict:
 
 
 def section(text: str) -> dict:
+    """A mrkdwn section of whole lines, cut to 3,000 characters with "…and N more"."""
     return {"type": "section", "text": {"type": "mrkdwn", "text": _fit(text.split("\n"))}}
 
 
 def context(text: str) -> dict:
+    """A context block with one mrkdwn element, cut like a section."""
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": _fit(text.split("\n"))}]}
 
 
 def button(label: str, action_id: str, value: dict, style: str | None = None) -> dict:
+    """A button: the label escaped and cut to 75 characters; `value` (refs and offsets only) as compact JSON."""
     b = {
         "type": "button",
         "text": {"type": "plain_text", "text": _plain(esc(label), 75)},
@@ -99,6 +103,7 @@ def button(label: str, action_id: str, value: dict, style: str | None = None) ->
 
 
 def label_of(ref: str, name: str) -> str:
+    """ "Name (REF)", unescaped: callers escape where it goes."""
     return f"{name} ({ref})"
 
 
@@ -110,6 +115,7 @@ def _item_line(i: dict) -> str:
 
 
 def item_lines(items: list[dict]) -> list[str]:
+    """One line per open item: ref, due date, days overdue (or until due), open amount, status when not open."""
     return [_item_line(i) for i in items]
 
 
@@ -230,6 +236,7 @@ def owe_answer(f: dict, *, chosen_from: str | None = None) -> tuple[str, list[di
 
 
 def more_actions(ref: str, offset: int, total: int) -> dict:
+    """The "Show more items" button for customer `ref` from `offset` (no amount in its value)."""
     left = total - offset
     return {
         "type": "actions",
@@ -283,5 +290,6 @@ NO_ACCESS_AT_ALL = (
 
 
 def refusal(everything: bool) -> tuple[str, list[dict]]:
+    """The polite refusal: of everything (someone who sees nothing) or of one customer. No name, no amount."""
     text = NO_ACCESS_AT_ALL if everything else NO_ACCESS
     return text, [section(text)]

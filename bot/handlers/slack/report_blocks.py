@@ -36,6 +36,7 @@ def _who(r: dict) -> str:
 
 
 def digest_blocks(doc: dict) -> tuple[str, list[dict]]:
+    """The daily digest (bot.services.digest): reminder counts, then each list, 15 rows at most."""
     r = doc["reminders"]["messages"]
     title = f"Daily digest for {doc['date']} ({doc['timezone']}){_scope(doc)}"
     blocks = [
@@ -96,6 +97,7 @@ def digest_blocks(doc: dict) -> tuple[str, list[dict]]:
 
 
 def weekly_blocks(doc: dict) -> tuple[str, list[dict]]:
+    """The weekly aging summary: per currency the totals, buckets, DSO and the most overdue customers."""
     title = f"Weekly aging summary as of {doc['as_of']}{_scope(doc)}"
     blocks: list[dict] = [_header(title)]
     if not doc["currencies"]:
@@ -125,6 +127,7 @@ def weekly_blocks(doc: dict) -> tuple[str, list[dict]]:
 
 
 def prospects_blocks(doc: dict) -> tuple[str, list[dict]]:
+    """Prospects: most credit available first, with the payer grade."""
     rows = doc["prospects"]
     title = f"Prospects as of {doc['as_of']}{_scope(doc)}"
     lines = [
@@ -145,6 +148,7 @@ def prospects_blocks(doc: dict) -> tuple[str, list[dict]]:
 
 
 def scorecard_blocks(doc: dict) -> tuple[str, list[dict]]:
+    """The scorecard: per currency the totals, then invoiced and collected per rep."""
     title = f"Scorecard for {doc['month']}{_scope(doc)}: invoiced against collected"
     blocks: list[dict] = [_header(title)]
     if not doc["reports"]:
@@ -165,6 +169,7 @@ def scorecard_blocks(doc: dict) -> tuple[str, list[dict]]:
 
 
 def aging_blocks(doc: dict) -> tuple[str, list[dict]]:
+    """The aging: per currency the bucket totals, then the customers with the most open."""
     title = f"Aging as of {doc['as_of']}{_scope(doc)}"
     blocks: list[dict] = [_header(title)]
     if not doc["reports"]:
@@ -195,6 +200,7 @@ HELP = (
 
 
 def help_blocks() -> tuple[str, list[dict]]:
+    """What one can ask, and how."""
     return "How to ask collectbot", [section(HELP)]
 
 
@@ -208,4 +214,5 @@ RENDERERS = {
 
 
 def report_blocks(kind: str, doc: dict) -> tuple[str, list[dict]]:
+    """(fallback text, blocks) of report `kind`'s document. Raises KeyError for an unknown kind."""
     return RENDERERS[kind](doc)
