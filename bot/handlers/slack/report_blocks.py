@@ -10,6 +10,8 @@ Every ledger value is escaped for mrkdwn.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from bot.handlers.slack.owe_blocks import context, esc, money, section
 
 ROWS_SHOWN = 15
@@ -177,7 +179,7 @@ def aging_blocks(doc: dict) -> tuple[str, list[dict]]:
     for rep in doc["reports"][:20]:
         cur, t = rep["currency"], rep["totals"]
         buckets = " · ".join(f"{k} {money(t[k], cur)}" for k in ("current", "1-30", "31-60", "61-90", "90+"))
-        rows = sorted(rep["rows"], key=lambda r: -abs(float(r["total"])))
+        rows = sorted(rep["rows"], key=lambda r: -abs(Decimal(r["total"])))
         lines = [f"• {_who(r)}: {money(r['total'], cur)} (90+ {money(r['90+'], cur)})" for r in rows]
         head = f"*{esc(cur)}*: {money(t['total'], cur)} open ({len(rows)} customers)\n{buckets}"
         blocks.append(section("\n".join([head, *_rows(lines, "aging")])))
