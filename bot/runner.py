@@ -48,6 +48,15 @@ async def serve(app: App) -> None:
             coalesce=True,
             next_run_time=first_sweep,
         )
+        from bot.handlers.slack.report_poster import add_report_jobs  # (slackask) digest and weekly to Slack
+
+        if add_report_jobs(scheduler, app):
+            log.info(
+                "Slack reports: the digest daily at %s, the weekly summary on %s (%s)",
+                app.settings.slack_digest_at,
+                app.settings.slack_weekly_on,
+                app.settings.timezone,
+            )
     username = telegram.bot.username if telegram is not None else None
     for line in status_lines(app.settings, telegram_username=username, slack_mode=None, first_sweep=first_sweep):
         log.info("%s", line)
