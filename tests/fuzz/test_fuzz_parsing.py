@@ -36,7 +36,8 @@ def _is_refusal(exc: BaseException) -> bool:
 
 
 @settings(fuzz())
-@given(text=ANY_TEXT, locale=ANY_LOCALE, currency=st.one_of(st.none(), st.sampled_from(CURRENCIES), st.text(max_size=4)))
+@given(text=ANY_TEXT, locale=ANY_LOCALE,
+       currency=st.one_of(st.none(), st.sampled_from(CURRENCIES), st.text(max_size=4)))
 def test_any_text_in_any_locale_is_an_amount_in_range_or_a_parse_error(text: str, locale: str,
                                                                         currency: str | None) -> None:
     try:
