@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 _COMMON = {
     "deadline": None,  # shared CI machines: time is measured for the whole directory, not per example
     "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     "print_blob": True,  # a failure prints the @reproduce_failure line that replays it
+    # "explain" re-runs a failing example a hundred times to say which lines it took: minutes for the chat
+    "phases": [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
 }
 settings.register_profile("fuzz-ci", max_examples=int(os.environ.get("COLLECTBOT_FUZZ_EXAMPLES", "30")), **_COMMON)
 settings.register_profile("thorough", max_examples=500, **_COMMON)
