@@ -65,6 +65,20 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    def secret_values(self) -> list[str]:
+        """Every secret in this configuration (tokens, the signing secret, the database password), for
+        bot.logsafe to keep out of the logs."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        values = [s.get_secret_value() for s in (self.telegram_bot_token, self.slack_bot_token,
+                                                 self.slack_app_token, self.slack_signing_secret) if s is not None]
+        try:
+            password = make_url(self.database_url).password
+        except (ArgumentError, ValueError):
+            password = None
+        return values + ([str(password)] if password else [])
+
     @property
     def credit_staff_ids(self) -> frozenset[str]:
         return frozenset(s.strip() for s in self.credit_staff.split(",") if s.strip())
