@@ -138,7 +138,7 @@ def _print_timeline(app: App, out: Console) -> None:
         if at.date() != current:
             current = at.date()
             out.print(f"[bold]{current}[/]")
-        docs = f" [{refs.replace('|', ', ')}]" if refs else ""
+        docs = f" [{', '.join(refs)}]" if refs else ""
         out.print(f"  {at:%H:%M} {escape(cref):<10} {kind:<16}{escape(docs)} {escape(text)}")
 
 

@@ -81,18 +81,10 @@ def history(conn: Connection, document_ids: Sequence[int]) -> dict[int, dict[str
     return out
 
 
-def headed_up(conn: Connection, customer_ids: Sequence[int]) -> dict[int, set[tuple[str, str]]]:
-    """customer id -> {(document ref, step)} whose sales heads-up was posted."""
-    out: dict[int, set[tuple[str, str]]] = defaultdict(set)
-    sql = "SELECT customer_id, key FROM staff_alert WHERE customer_id IN ({ids}) AND kind = {p}"
-    for cid, key in fetch_in(conn, sql, customer_ids, "heads_up"):
-        ref, step = key.split(":", 1)[1].rsplit(":", 1)
-        out[cid].add((ref, step))
-    return out
-
-
-def heads_up_key(ref: str, step: str) -> str:
-    return f"headsup:{ref}:{step}"
+def alert_keys(conn: Connection, customer_ids: Sequence[int], kind: str) -> set[str]:
+    """Keys of the staff alerts of `kind` already recorded about these customers."""
+    sql = "SELECT key FROM staff_alert WHERE customer_id IN ({ids}) AND kind = {p}"
+    return {key for (key,) in fetch_in(conn, sql, customer_ids, kind)}
 
 
 def reachable_contacts(conn: Connection, customer_ids: Sequence[int]) -> dict[int, list[tuple[int, int, str | None]]]:
