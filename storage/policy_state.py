@@ -38,6 +38,8 @@ def adopt(conn: Connection, fingerprint: str, now: datetime) -> bool:
     Two sweepers adopting at once: only the one whose write changes the row re-arms (the other's
     conditional update finds the new value); re-arming twice would only cost a look.
     """
+    if stored(conn) == fingerprint:
+        return False
     inserted = conn.execute(
         dialect_insert(conn, _S).on_conflict_do_nothing(index_elements=["key"]).returning(_S.c.key),
         {"key": KEY, "value": fingerprint},

@@ -248,7 +248,8 @@ def plan_customer(facts: CustomerFacts, policy: Policy) -> CustomerPlan:
         if announce:
             if in_hours is None:
                 in_hours = sends_now(facts, policy)
-            projected = project_dates(item, pending, last, facts, policy, first_goes_now=ready and not waits and in_hours)
+            goes_now = ready and not waits and in_hours
+            projected = project_dates(item, pending, last, facts, policy, first_goes_now=goes_now)
         raised = set()
         for s in announce:
             when = projected.get(s.name)

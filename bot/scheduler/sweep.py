@@ -139,19 +139,20 @@ class Sweeper:
             armed = _armed_items(conn, now, every=every)
             for cid in plan_store.customers_with_live_plans(conn):
                 armed.setdefault(cid, [])
-            for cid in credit_hold_store.auto_release_ids(conn):
+            lifting = set(credit_hold_store.auto_release_ids(conn))
+            for cid in lifting:
                 armed.setdefault(cid, [])
         ids = sorted(armed)
         with _no_cycle_collection():
             for i in range(0, len(ids), CHUNK):
                 chunk = ids[i : i + CHUNK]
-                self._sweep_chunk(chunk, self._load(chunk, armed), now, dry_run, report)
+                self._sweep_chunk(chunk, self._load(chunk, armed, lifting), now, dry_run, report)
         report.messages.sort(key=lambda m: (m.customer_ref, m.status))
         return report
 
     # -- gathering facts and planning (read-only) --------------------------------------
 
-    def _load(self, ids: Sequence[int], armed: dict[int, list[int]]) -> ChunkFacts:
+    def _load(self, ids: Sequence[int], armed: dict[int, list[int]], lifting: set[int] = frozenset()) -> ChunkFacts:
         with self.engine.connect() as conn:
             doc_ids: dict[int, dict[str, int]] = {}
             books = ledgers(conn, ids, doc_ids)
@@ -166,7 +167,7 @@ class Sweeper:
                 contacts=outbox.reachable_contacts(conn, ids),
                 live=plan_store.live_plans(conn, ids),
                 agreed=approvals.approved(conn, ids),
-                auto_release=set(credit_hold_store.auto_release_ids(conn)) & set(ids),
+                auto_release=lifting & set(ids),
                 asked=outbox.alert_keys(conn, ids, "approval_needed"),
             )
 
@@ -435,7 +436,7 @@ class Sweeper:
         if not mine:
             return
         pairs = [(doc_ids[i.ref], s.name) for i, s, _ in mine]
-        key = _hashed_key("headsup", c.id, ",".join(f"{d}:{s}" for d, s in sorted(pairs)))
+        key = _hashed_key(f"headsup:{c.id}", ",".join(f"{d}:{s}" for d, s in sorted(pairs)))
         heads_ups.name_alert(conn, pairs, key)
         refs = list(dict.fromkeys(i.ref for i, _, _ in mine))
         text = compose.heads_up_text(self.renderer, c, mine)
@@ -520,9 +521,10 @@ class Sweeper:
             credit_holds.set_by_ladder(conn, c, step.name, now)
         if "escalate" in actions:
             step = max((d.step for d in items if "escalate" in d.step.actions), key=lambda s: s.offset_days)
-            text = compose.staff_text(self.renderer, "formal_notice_alert", c, [d.item for d in items], step.name, None)
+            text = compose.staff_text(self.renderer, "formal_notice_alert", c, [d.item for d in items], step.name, None,
+                                      credit_hold="credit_hold" in actions or c.credit_hold)
             refs = sorted(d.item.ref for d in items)
-            key = _hashed_key(f"escalate:{c.id}:{step.name}", "", ",".join(refs))
+            key = _hashed_key(f"escalate:{c.id}:{step.name}", ",".join(refs))
             if self._alert(conn, c.id, c.ref, "formal_notice", key, text, now, report, doc_refs=refs):
                 events.record(conn, at=now, kind="escalated", actor="system", customer_id=c.id, doc_refs=refs,
                               text=f"{step.name}: credit staff alerted")
@@ -708,10 +710,10 @@ def _settle_promises_impl(sweeper: Sweeper, now: datetime, report: SweepReport, 
             tx.commit()
 
 
-def _hashed_key(prefix: str, customer_id: int | str, parts: str) -> str:
-    """A staff alert key that fits its column (128) however many refs it covers: the parts hashed."""
-    digest = hashlib.sha256(parts.encode()).hexdigest()[:40]
-    return f"{prefix}:{customer_id}:{digest}" if customer_id != "" else f"{prefix}:{digest}"
+def _hashed_key(prefix: str, parts: str) -> str:
+    """A staff alert key that fits its column (128 characters) however many refs it covers: the
+    parts (e.g. the sorted refs) hashed, after a short prefix naming the customer and step."""
+    return f"{prefix}:{hashlib.sha256(parts.encode()).hexdigest()[:40]}"
 
 
 def _approval_key(document_id: int, step: str) -> str:

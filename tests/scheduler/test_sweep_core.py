@@ -35,7 +35,8 @@ from storage.tables import (
     StaffAlert,
     SweepSetting,
 )
-from tests.scheduler.test_sweep import (  # noqa: F401  (world: the fixture)
+from tests.scheduler import test_sweep
+from tests.scheduler.test_sweep import (
     DUE,
     PAYMENTS_HEADER,
     START,
@@ -47,8 +48,9 @@ from tests.scheduler.test_sweep import (  # noqa: F401  (world: the fixture)
     doc,
     items,
     off,
-    world,
 )
+
+world = test_sweep.world  # the fixture: one database with an imported ledger
 
 
 def timeline(w: World, customer: str) -> list[tuple[str, str, list[str], str]]:
