@@ -39,6 +39,3 @@ def auto_release_ids(conn: Connection) -> list[int]:
     q = select(_C.c.id).where(_C.c.credit_hold.is_(True), _C.c.credit_hold_auto_release.is_(True))
     return list(conn.execute(q).scalars())
 
-
-def is_on_hold(conn: Connection, customer_id: int) -> bool:
-    return bool(conn.execute(select(_C.c.credit_hold).where(_C.c.id == customer_id)).scalar())
