@@ -56,7 +56,7 @@ def timeline(
                 "at": e.at.isoformat(),
                 "kind": e.kind,
                 "actor": e.actor,
-                "doc_refs": [r for r in e.doc_refs.split("|") if r],
+                "doc_refs": list(e.doc_refs or []),
                 "text": e.text,
             }
             for e in evs

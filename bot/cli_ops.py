@@ -42,6 +42,18 @@ def register(app: typer.Typer) -> None:
         ),
     )(hold)
     app.command(
+        "credit-hold",
+        epilog=epilog(
+            'collectbot credit-hold ACME --set --reason "90 days overdue: no new orders"',
+            'collectbot credit-hold ACME --release --reason "paid in full"',
+            notes=(
+                "The stop on new sales, apart from reminder holds (collectbot hold). A credit hold set while "
+                "something is overdue is lifted by the first sweep with nothing overdue. Needs an exact ref, "
+                "name or alias.",
+            ),
+        ),
+    )(credit_hold)
+    app.command(
         "run",
         epilog=epilog(
             "TELEGRAM_BOT_TOKEN=123:ABC collectbot run",
@@ -101,10 +113,7 @@ def sweep(
     if fmt is Fmt.json:
         print_json(report.as_json())
         return
-    out.print(
-        f"sweep at {report.now.isoformat()}{' (dry run)' if dry_run else ''}: "
-        f"{len(report.messages)} message(s), {report.skipped} step(s) skipped, {report.alerts} staff alert(s)"
-    )
+    out.print(f"sweep at {report.now.isoformat()}{' (dry run)' if dry_run else ''}: {report.summary()}")
     if report.messages:
         t = Table()
         for col in ("customer", "status", "step", "items"):
@@ -229,4 +238,41 @@ def hold(
         fail(str(exc), code=2)
     except (CustomerNotFound, LookupError) as exc:
         fail(str(exc))
+    err.print(message, markup=False)
+
+
+def credit_hold(
+    customer: str = typer.Argument(..., metavar="CUSTOMER", help="An exact ref, name or alias."),
+    set_: bool = typer.Option(False, "--set", help="Put the customer on credit hold (no new sales)."),
+    release: bool = typer.Option(False, "--release", help="Lift the customer's credit hold."),
+    reason: str = typer.Option(None, "--reason", help="Why (required); kept in the timeline."),
+) -> None:
+    """Set or lift a credit hold, the stop on new sales (reminders go on; `hold` pauses those).
+
+    A hold set while something is overdue is lifted by the first sweep with nothing overdue; one
+    set on an account with nothing overdue stays until --release.
+
+    Example: collectbot credit-hold ACME --set --reason "cheque bounced"
+    """
+    from bot.services.credit_holds import CreditHoldUnchanged, release_by_hand, set_by_hand
+    from bot.services.customers import CustomerNotExact
+
+    if set_ == release:
+        fail("give exactly one of --set and --release")
+    if not (reason or "").strip():
+        fail("a credit hold change needs --reason TEXT")
+    the_app = build_app()
+    change = set_by_hand if set_ else release_by_hand
+    try:
+        with the_app.engine.begin() as conn:
+            done = change(conn, customer, reason=reason.strip(), actor="cli", now=the_app.now())
+    except CustomerAmbiguous as exc:
+        fail(str(exc), code=2)
+    except (CustomerNotFound, CustomerNotExact, CreditHoldUnchanged) as exc:
+        fail(str(exc))
+    if done.credit_hold:
+        lifts = "lifted by the first sweep with nothing overdue" if done.auto_release else "until --release"
+        message = f"{done.customer_ref} ({done.name}): on credit hold, no new sales ({lifts})"
+    else:
+        message = f"{done.customer_ref} ({done.name}): credit hold released"
     err.print(message, markup=False)

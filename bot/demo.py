@@ -309,7 +309,7 @@ class _Demo:
         skipped: dict[datetime, set[tuple[str, str]]] = defaultdict(set)
         phone: dict[datetime, list[str]] = defaultdict(list)
         for at, kind, actor, refs, text, ref, _cid in events:
-            docs = refs.replace("|", ", ")
+            docs = ", ".join(refs)
             if kind == "step_skipped":
                 skipped[at].add((ref, docs))
                 continue
@@ -325,7 +325,7 @@ class _Demo:
             )
             if kind == "plan_broken":
                 seq += 1
-                entries.append(_Entry(at, 1, seq, lines=self._why_quiet(conn_docs=refs.split("|"), ref=ref)))
+                entries.append(_Entry(at, 1, seq, lines=self._why_quiet(conn_docs=list(refs), ref=ref)))
         for at, refs in skipped.items():
             customers = len({r for r, _ in refs})
             seq += 1

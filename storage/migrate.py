@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, text
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0004_import"
+HEAD_REVISION = "0011_sweepcore"
 _PG_LOCK_KEY = 0x636F6C6C  # "coll"
 
 
