@@ -94,7 +94,10 @@ def test_the_story_is_summarised_and_explained_with_no_network_call(monkeypatch:
     skipped = [line for line in lines if "skipped" in line]
     assert 1 <= len(skipped) <= 3  # one summary line per sweep that skipped, not one per item and step
     first_day = out[out.index("Mon 2026-11-02") : out.index("Tue 2026-11-03")]
-    assert len([line for line in first_day.splitlines() if line.startswith("  ") and "┆" not in line]) <= 6
+    day_lines = [line for line in first_day.splitlines() if line.startswith("  ") and "┆" not in line]
+    assert len([line for line in day_lines if "heads-up" not in line]) <= 6
+    heads_ups = [line.split()[1] for line in day_lines if "heads-up" in line]
+    assert len(heads_ups) == len(set(heads_ups))  # one heads-up per customer per sweep
     # an undelivered reminder says why and what happens instead
     phone = "no linked chat: the sales rep is asked to phone 2 customer(s) instead of a reminder: "
     assert phone + "LUSITANIA (first: INV-1048)" in out
