@@ -13,13 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from bot.services import cases
 from bot.services.alerts import staff_alert
 from bot.services.customers import CustomerRow, customers_by_id
-from bot.services.notices import notify_debtor
+from bot.services.notices import Decided, notify_debtor
 from storage import events
+from storage.engine import reading
 from storage.tables import Customer, Dispute, DisputeItem, Document
 
 REASONS = (
@@ -182,3 +183,18 @@ def remind_missing_credit_notes(conn: Connection, *, now: datetime, wait_days: i
             )
             count += 1
     return count
+
+
+def resolve_now(
+    engine: Engine, dispute_id: int, *, valid: bool, reason: str, actor: str, now: datetime
+) -> Decided:
+    """`resolve` in its own transaction (status `valid` or `not_valid`). Raises LookupError when the
+    dispute is not open, and then nothing is written."""
+    with engine.begin() as conn:
+        return Decided(*resolve(conn, dispute_id, valid=valid, reason=reason, actor=actor, now=now))
+
+
+def disputes(engine: Engine, status: str | None = None) -> list[dict]:
+    """`list_disputes` read in one snapshot (its own read-only transaction)."""
+    with reading(engine) as conn:
+        return list_disputes(conn, status)
