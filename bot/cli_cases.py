@@ -16,6 +16,7 @@ PLAN_STATUSES = ("proposed", "approved", "rejected", "active", "broken", "comple
 
 
 def register(app: typer.Typer) -> None:
+    """Add `timeline`, `plan ...` and `step ...` to the top-level app."""
     app.command("timeline")(timeline)
     app.add_typer(plan_app, name="plan")
     app.add_typer(step_app, name="step")

@@ -22,6 +22,7 @@ dispute_app = typer.Typer(help="Disputes debtors opened in Telegram.", no_args_i
 
 
 def register(app: typer.Typer) -> None:
+    """Add `link`, `payment ...` and `dispute ...` to the top-level app."""
     app.command("link")(link)
     app.add_typer(payment_app, name="payment")
     app.add_typer(dispute_app, name="dispute")

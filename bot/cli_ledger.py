@@ -25,6 +25,7 @@ report_app = typer.Typer(help="Reports.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
+    """Add `db ...`, `import ...`, `report ...` and `balance` to the top-level app."""
     app.add_typer(db_app, name="db")
     app.add_typer(import_app, name="import")
     app.add_typer(report_app, name="report")

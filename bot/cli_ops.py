@@ -16,6 +16,7 @@ policy_app = typer.Typer(help="The dunning policy.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
+    """Add `sweep`, `policy ...`, `hold`, `run` and `demo` to the top-level app."""
     app.command("sweep")(sweep)
     app.add_typer(policy_app, name="policy")
     app.command("hold")(hold)

@@ -46,6 +46,9 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def build_app(now: str | None = None) -> App:
+    """The App from the environment (pydantic-settings); `now` (ISO 8601) fixes the clock. A bad
+    setting exits with one line naming it (DESIGN "Interfaces": no traceback).
+    """
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -58,6 +61,7 @@ def build_app(now: str | None = None) -> App:
 
 
 def parse_now(text: str, default_tz: ZoneInfo) -> datetime:
+    """`--now` as an aware datetime (a naive one is in `default_tz`), or exit with one line."""
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
@@ -66,6 +70,9 @@ def parse_now(text: str, default_tz: ZoneInfo) -> datetime:
 
 
 def parse_day(text: str | None, option: str, fallback: date) -> date:
+    """An ISO date option (`option` names it in the error), `fallback` when not given; exit with one line
+    when it is not a date.
+    """
     if text is None:
         return fallback
     try:
@@ -75,6 +82,7 @@ def parse_day(text: str | None, option: str, fallback: date) -> date:
 
 
 def print_json(document: object) -> None:
+    """Exactly one JSON document on stdout (UTF-8 as is, indented)."""
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
 
 

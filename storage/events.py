@@ -21,6 +21,8 @@ def record(
     customer_id: int | None = None,
     doc_refs: Iterable[str] = (),
 ) -> None:
+    """Append one timeline event in the caller's transaction (or session): `kind` one of DESIGN
+    "Interfaces" timeline kinds, `actor` `system`, `cli`, `debtor:<chat id>` or `slack:<user id>`."""
     values = {
         "customer_id": customer_id,
         "at": at,
@@ -36,5 +38,6 @@ def record(
 
 
 def for_customer(session: Session, customer_id: int) -> list[Event]:
+    """The customer's timeline events, oldest first (ties by id: the order they were recorded)."""
     q = select(Event).where(Event.customer_id == customer_id).order_by(Event.at, Event.id)
     return list(session.scalars(q))

@@ -48,6 +48,9 @@ class CustomerPlan:
 
     @property
     def tone(self) -> Step | None:
+        """The step whose template the customer's one message uses: the highest due step (DESIGN
+        "Ladder rules" 4), or None when nothing is due.
+        """
         return max((d.step for d in self.due), key=lambda s: s.offset_days, default=None)
 
 
@@ -131,6 +134,18 @@ def step_date(item: OpenItem, step: Step) -> date:
 
 
 def plan_customer(facts: CustomerFacts, policy: Policy) -> CustomerPlan:
+    """What the sweep does for one customer at `facts.today` (the debtor's local date), as plain data.
+
+    DESIGN "Ladder rules": per eligible open item (`_eligible_refs`: at least the policy's minimum
+    open amount in its currency, where the customer owes money) that is armed, not paused
+    (dispute, claim, plan, promise, hold, conversation: `plan.paused` with the reason) and not
+    waiting for sales (`plan.awaiting`): rule 1 the candidate is the first step neither sent nor
+    skipped; rule 2 a skippable candidate is skipped (`plan.skips`) once a later offset has passed;
+    rule 3 it is due (`plan.due`) when its offset has passed and `min_gap_days` have passed since
+    the item's last reminder. Heads-ups (`plan.heads_ups`) name the step's projected date.
+    `plan.next_action[ref]` is the next local date the item needs a sweep (None: never again).
+    Pure: no clock, no I/O; raises nothing for a well-formed policy.
+    """
     plan = CustomerPlan()
     eligible = _eligible_refs(facts, policy)
     steps = facts.segment.steps

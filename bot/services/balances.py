@@ -22,6 +22,9 @@ def _money(cents: int | None) -> str | None:
 
 
 def customer_balance(conn: Connection, customer: CustomerRow, as_of: date) -> Balance:
+    """The customer's balance at `as_of` (DESIGN "Balance rules"): open items, buckets and credit per
+    currency, from the whole ledger; cents throughout.
+    """
     docs, pays = ledgers(conn, [customer.id])[customer.id]
     return compute_balance(
         docs,
@@ -33,6 +36,9 @@ def customer_balance(conn: Connection, customer: CustomerRow, as_of: date) -> Ba
 
 
 def balance_document(conn: Connection, customer: CustomerRow, as_of: date) -> dict:
+    """The `balance --format json` document (DESIGN "Interfaces"): balances per currency and the open
+    items with their status, amounts as decimal strings ("1234.50").
+    """
     bal = customer_balance(conn, customer, as_of)
     pauses = load_pauses(conn, [customer.id])[customer.id]
     return {

@@ -91,6 +91,7 @@ class Found:
 
     @property
     def label(self) -> str:
+        """How messages name the customer: "REF (Name)"."""
         return _label(self.customer)
 
 

@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import Connection, select
 
 from bot.domain.pauses import item_status
+from bot.domain.statuses import PlanStatus
 from bot.services.balances import customer_balance
 from bot.services.customers import CustomerRow
 from storage.pauses import load_pauses
@@ -48,7 +49,7 @@ def refs_in_proposed_plans(conn: Connection, customer_id: int) -> set[str]:
         select(d.c.ref)
         .join(pi, pi.c.document_id == d.c.id)
         .join(pl, pl.c.id == pi.c.plan_id)
-        .where(pl.c.customer_id == customer_id, pl.c.status == "proposed")
+        .where(pl.c.customer_id == customer_id, pl.c.status == PlanStatus.PROPOSED)
     )
     return set(conn.execute(q).scalars())
 

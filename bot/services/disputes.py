@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, func, select
 
+from bot.domain.statuses import DisputeStatus
 from bot.services import cases
 from bot.services.alerts import staff_alert
 from bot.services.customers import CustomerRow, customers_by_id
@@ -32,7 +33,7 @@ REASONS = (
     "balance_differs",
     "other",
 )
-STATUSES = ("open", "valid", "not_valid")
+STATUSES = tuple(DisputeStatus)
 
 
 def open_debtor_dispute(
@@ -73,7 +74,7 @@ def resolve(
     row = conn.execute(select(t.c.customer_id, t.c.reason).where(t.c.id == dispute_id)).one()
     customer = customers_by_id(conn, [row.customer_id])[row.customer_id]
     refs = _dispute_refs(conn, dispute_id)
-    status = "valid" if valid else "not_valid"
+    status = DisputeStatus.VALID if valid else DisputeStatus.NOT_VALID
     notice = notify_debtor(
         conn,
         key=f"notice:dispute:{dispute_id}",
@@ -126,7 +127,7 @@ def _waiting(conn: Connection, resolved_before: datetime | None = None) -> dict[
         select(t.c.id, t.c.customer_id, t.c.resolved_at)
         .join(di, di.c.dispute_id == t.c.id)
         .join(d, d.c.id == di.c.document_id)
-        .where(t.c.status == "valid", di.c.credited_cents >= credited)
+        .where(t.c.status == DisputeStatus.VALID, di.c.credited_cents >= credited)
         .distinct()
     )
     if resolved_before is not None:

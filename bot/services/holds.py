@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, select, update
 
+from bot.domain.statuses import HoldStatus
 from bot.services.customers import CustomerRow, customers_by_id, resolve_exact
 from storage import events
 from storage.ledger_writes import rearm_all
@@ -51,7 +52,7 @@ def set_hold(conn: Connection, what: str, *, until: date, reason: str, actor: st
                 "document_id": doc_id,
                 "until": until,
                 "reason": reason,
-                "status": "active",
+                "status": HoldStatus.ACTIVE,
                 "requested_by": actor,
                 "approved_by": actor,
                 "created_at": now,
@@ -75,9 +76,9 @@ def release_hold(conn: Connection, what: str, *, actor: str, now: datetime) -> H
     next sweep plans them. Raises LookupError when none is active, and like `target`."""
     customer, doc_id, ref = target(conn, what)
     h = Hold.__table__
-    cond = [h.c.customer_id == customer.id, h.c.status == "active"]
+    cond = [h.c.customer_id == customer.id, h.c.status == HoldStatus.ACTIVE]
     cond.append(h.c.document_id == doc_id if doc_id else h.c.document_id.is_(None))
-    n = conn.execute(update(h).where(*cond).values(status="released", ended_at=now)).rowcount
+    n = conn.execute(update(h).where(*cond).values(status=HoldStatus.RELEASED, ended_at=now)).rowcount
     if not n:
         raise LookupError(f"{ref or customer.ref} has no active hold")
     rearm_all(conn, customer.id)

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, select
 
+from bot.domain.statuses import PlanStatus
 from bot.services.cases import decide_plan
 from bot.services.customers import customers_by_id
 from bot.services.notices import Decided, notify_debtor
@@ -39,7 +40,7 @@ def decide_and_notify(
     )
     customer = customers_by_id(conn, [plan.customer_id])[plan.customer_id]
     ctx: dict[str, object] = {"total_cents": plan.total_cents, "currency": plan.currency, "reason": reason}
-    if status == "approved":
+    if status == PlanStatus.APPROVED:
         ctx["installments"] = installments
     notice = notify_debtor(
         conn, key=f"notice:plan:{plan_id}", customer=customer, phrase=f"notices.plan_{status}", now=now,
