@@ -8,11 +8,12 @@ from rich.table import Table
 
 from bot.cli_support import Fmt, build_app, customer_errors, fail, note_lenient, out, print_json
 from bot.domain.money import cents_str
+from bot.domain.statuses import PlanStatus
 from bot.services.plan_decisions import PlanSummary, list_plans
 
 plan_app = typer.Typer(help="Payment plans.", no_args_is_help=True)
 step_app = typer.Typer(help="Ladder steps that wait for sales to agree (policy sales_approval).", no_args_is_help=True)
-PLAN_STATUSES = ("proposed", "approved", "rejected", "active", "broken", "completed")
+PLAN_STATUSES = tuple(PlanStatus)
 
 
 def register(app: typer.Typer) -> None:
