@@ -142,7 +142,8 @@ def plan_customer(facts: CustomerFacts, policy: Policy) -> CustomerPlan:
     waiting for sales (`plan.awaiting`): rule 1 the candidate is the first step neither sent nor
     skipped; rule 2 a skippable candidate is skipped (`plan.skips`) once a later offset has passed;
     rule 3 it is due (`plan.due`) when its offset has passed and `min_gap_days` have passed since
-    the item's last reminder. Heads-ups (`plan.heads_ups`) name the step's projected date.
+    the item's last reminder. `plan.heads_ups` holds (item, step, the step's date) for steps whose
+    `heads_up_days` window has begun and that were not announced yet.
     `plan.next_action[ref]` is the next local date the item needs a sweep (None: never again).
     Pure: no clock, no I/O; raises nothing for a well-formed policy.
     """
