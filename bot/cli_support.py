@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from enum import StrEnum
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
@@ -16,9 +18,20 @@ from rich.console import Console
 from bot.app import App
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.logsafe import hide_secrets
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from bot.services.customers import CustomerRow, Found
 
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False)
+
+
+AS_OF_HELP = "The company's date, YYYY-MM-DD; default: today in COLLECTBOT_TIMEZONE."
+FORMAT_HELP = "text (tables for people) or json (one document on stdout, amounts as decimal strings)."
+TABLE_FORMAT_HELP = "text (tables), json (one document) or csv (a spreadsheet; formula-like cells neutralised)."
 
 
 class Fmt(StrEnum):
@@ -39,11 +52,15 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def build_app(now: str | None = None) -> App:
+    """The App from the environment (pydantic-settings); `now` (ISO 8601) fixes the clock. A bad
+    setting exits with one line naming it (DESIGN "Interfaces": no traceback).
+    """
     try:
         settings = Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
         fail(f"configuration: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+    hide_secrets(settings.secret_values())  # from here on, no log line shows a token or the database password
     app = App(settings)
     if now is not None:
         app.clock = FixedClock(parse_now(now, ZoneInfo(settings.timezone)))
@@ -51,6 +68,7 @@ def build_app(now: str | None = None) -> App:
 
 
 def parse_now(text: str, default_tz: ZoneInfo) -> datetime:
+    """`--now` as an aware datetime (a naive one is in `default_tz`), or exit with one line."""
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
@@ -59,6 +77,9 @@ def parse_now(text: str, default_tz: ZoneInfo) -> datetime:
 
 
 def parse_day(text: str | None, option: str, fallback: date) -> date:
+    """An ISO date option (`option` names it in the error), `fallback` when not given; exit with one line
+    when it is not a date.
+    """
     if text is None:
         return fallback
     try:
@@ -68,22 +89,36 @@ def parse_day(text: str | None, option: str, fallback: date) -> date:
 
 
 def print_json(document: object) -> None:
+    """Exactly one JSON document on stdout (UTF-8 as is, indented)."""
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
 
 
-def resolve_or_fail(conn, query: str):  # noqa: ANN001, ANN201
-    """The customer a person meant, or exit: 2 when ambiguous (candidates listed), 1 when unknown.
-
-    A lenient (non-exact) match is named on stderr, so stdout stays the command's output.
-    """
-    from bot.services.customers import CustomerAmbiguous, CustomerNotFound, find
+@contextmanager
+def customer_errors() -> Iterator[None]:
+    """Exit with one line when a command's customer cannot be named: 2 when ambiguous (the
+    candidates listed), 1 when unknown or (for a command that changes something) not exact."""
+    from bot.services.customers import CustomerAmbiguous
 
     try:
-        found = find(conn, query)
+        yield
     except CustomerAmbiguous as exc:
         fail(str(exc), code=2)
-    except CustomerNotFound as exc:
+    except LookupError as exc:  # CustomerNotFound, CustomerNotExact
         fail(str(exc))
+
+
+def note_lenient(query: str, found: Found) -> None:
+    """Name a lenient (non-exact) match on stderr, so stdout stays the command's output."""
     if not found.exact:
         typer.echo(f'note: "{query}" matched {found.label}', err=True)
+
+
+def resolve_or_fail(engine: Engine, query: str) -> CustomerRow:
+    """The customer a person meant (matched leniently), or exit: 2 when ambiguous (candidates
+    listed), 1 when unknown. A lenient match is named on stderr."""
+    from bot.services.customers import lookup
+
+    with customer_errors():
+        found = lookup(engine, query)
+    note_lenient(query, found)
     return found.customer

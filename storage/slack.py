@@ -95,3 +95,17 @@ def customer_of_thread(conn: Connection, channel: str, root_ts: str) -> int | No
         return None
     t = SlackThread.__table__
     return conn.execute(select(t.c.customer_id).where(t.c.channel == channel, t.c.root_ts == root_ts)).scalar()
+
+
+def forget_root(conn: Connection, channel: str, customer_id: int, root_ts: str) -> None:
+    """Forget a thread whose root is gone from Slack (deleted): the next alert opens a new one."""
+    t = SlackThread.__table__
+    conn.execute(delete(t).where(t.c.channel == channel, t.c.customer_id == customer_id, t.c.root_ts == root_ts))
+
+
+def message_status(conn: Connection, message_id: int) -> str:
+    """The status of one debtor outbox message ("missing" when there is none)."""
+    from storage.tables import OutboundMessage
+
+    t = OutboundMessage.__table__
+    return conn.execute(select(t.c.status).where(t.c.id == message_id)).scalar() or "missing"

@@ -13,19 +13,21 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from bot.domain.claimed_payments import allocate_claim
 from bot.domain.money import cents_str
+from bot.domain.statuses import PaymentStatus
 from bot.services.alerts import staff_alert
 from bot.services.customers import CustomerRow, customers_by_id
-from bot.services.notices import notify_debtor
+from bot.services.notices import Decided, notify_debtor
 from storage import events
+from storage.engine import reading
 from storage.ledger_writes import rearm_all
 from storage.tables import Allocation, Customer, Payment
 
 CLAIM_PREFIX = "CLAIM-"
-STATUSES = ("claimed", "confirmed", "rejected")
+STATUSES = tuple(PaymentStatus)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def claim_payment(conn: Connection, customer: CustomerRow, claim: Claim, *, acto
             amount_cents=claim.amount_cents,
             currency=claim.currency,
             method="telegram",
-            status="claimed",
+            status=PaymentStatus.CLAIMED,
             source="debtor",
             reference=claim.reference[:255],
             created_at=now,
@@ -121,9 +123,9 @@ def decide_payment(
     row = conn.execute(select(p).where(p.c.id == payment_id, p.c.source == "debtor")).first()
     if row is None:
         raise LookupError(f"no claimed payment {payment_id}")
-    if row.status != "claimed":
+    if row.status != PaymentStatus.CLAIMED:
         raise ValueError(f"payment {payment_id} is {row.status}, not claimed")
-    status = "confirmed" if confirm else "rejected"
+    status = PaymentStatus.CONFIRMED if confirm else PaymentStatus.REJECTED
     conn.execute(
         update(p)
         .where(p.c.id == payment_id)
@@ -203,6 +205,21 @@ def list_claims(conn: Connection, status: str | None = None) -> list[dict]:
     ]
 
 
+def decide_claim(
+    engine: Engine, payment_id: int, *, confirm: bool, reason: str, actor: str, now: datetime
+) -> Decided:
+    """`decide_payment` in its own transaction. Raises LookupError (no such claim) / ValueError
+    (decided already), and then nothing is written."""
+    with engine.begin() as conn:
+        return Decided(*decide_payment(conn, payment_id, confirm=confirm, reason=reason, actor=actor, now=now))
+
+
+def claims(engine: Engine, status: str | None = None) -> list[dict]:
+    """`list_claims` read in one snapshot (its own read-only transaction)."""
+    with reading(engine) as conn:
+        return list_claims(conn, status)
+
+
 def unmatched_claims(conn: Connection, *, now: datetime, wait_days: int) -> list[dict]:
     """Claims (not rejected) reported at least `wait_days` days before `now` that no imported payment matches.
 
@@ -216,25 +233,27 @@ def unmatched_claims(conn: Connection, *, now: datetime, wait_days: int) -> list
     from bot.domain.claimed_payments import PaymentFact, superseded_claims
 
     p, a = Payment.__table__, Allocation.__table__
+    live = (PaymentStatus.CLAIMED, PaymentStatus.CONFIRMED)
     cutoff = now - timedelta(days=wait_days)
     old = conn.execute(
         select(p.c.customer_id)
-        .where(p.c.source == "debtor", p.c.status.in_(("claimed", "confirmed")), p.c.created_at <= cutoff)
+        .where(p.c.source == "debtor", p.c.status.in_(live), p.c.created_at <= cutoff)
         .distinct()
     ).scalars().all()
     out: list[dict] = []
     for i in range(0, len(old), 900):
         ids = old[i : i + 900]
         rows = conn.execute(
-            select(p).where(p.c.customer_id.in_(ids), p.c.status.in_(("claimed", "confirmed"))).order_by(p.c.id)
+            select(p).where(p.c.customer_id.in_(ids), p.c.status.in_(live)).order_by(p.c.id)
         ).all()
         by_customer: dict[int, list] = {}
         for r in rows:
             by_customer.setdefault(r.customer_id, []).append(r)
         for rs in by_customer.values():
-            claims = [r for r in rs if r.source == "debtor" and not (r.status == "confirmed" and not r.decided_by)]
+            erp_booked = [r.status == PaymentStatus.CONFIRMED and not r.decided_by for r in rs]
+            claims = [r for r, booked in zip(rs, erp_booked, strict=True) if r.source == "debtor" and not booked]
             imported = [PaymentFact(r.ref, r.date, r.amount_cents, r.currency) for r in rs
-                        if r.source != "debtor" and r.status == "confirmed"]
+                        if r.source != "debtor" and r.status == PaymentStatus.CONFIRMED]
             facts = [PaymentFact(r.ref, r.date, r.amount_cents, r.currency, r.reference or "") for r in claims]
             matched = superseded_claims(facts, imported)
             for r in claims:
@@ -244,7 +263,7 @@ def unmatched_claims(conn: Connection, *, now: datetime, wait_days: int) -> list
                     select(a.c.document_ref).where(a.c.payment_id == r.id).order_by(a.c.position)).scalars())
                 out.append({
                     "id": r.id, "ref": r.ref, "customer_id": r.customer_id, "amount_cents": r.amount_cents,
-                    "currency": r.currency, "paid_on": r.date, "reference": r.reference, "status": r.status,
+                    "currency": r.currency, "paid_on": r.date, "reference": r.reference, "status": str(r.status),
                     "created_at": r.created_at, "doc_refs": refs,
                 })
     return sorted(out, key=lambda c: (c["created_at"], c["id"]))
@@ -264,7 +283,8 @@ def alert_unmatched_claims(conn: Connection, *, now: datetime, wait_days: int) -
     count = 0
     for c in late:
         customer = customers[c["customer_id"]]
-        payload = {"decision": "payment", "id": c["id"]} if c["status"] == "claimed" else {"payment": c["id"]}
+        waiting = c["status"] == PaymentStatus.CLAIMED
+        payload = {"decision": "payment", "id": c["id"]} if waiting else {"payment": c["id"]}
         if staff_alert(
             conn,
             key=f"payment_unmatched:{c['id']}",

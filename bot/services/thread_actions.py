@@ -213,7 +213,9 @@ def _carry_out(conn: Connection, row, payload: dict, action: str, *, actor: str,
     refs = list(row.doc_refs or [])
     what = refs[0] if len(refs) == 1 else customer.ref
     try:
-        said = approve_step(conn, what, step, policy=policy, actor=actor, now=now)
+        agreed = approve_step(conn, what, step, policy=policy, actor=actor, now=now)
     except NothingToApprove as exc:
         raise ValueError(str(exc)) from None
-    return [], f"Agreed: {said}"
+    if agreed.new:
+        return [], f"Agreed: {agreed.step} agreed for {agreed.subject}"
+    return [], f"Agreed: {agreed.step} was already agreed for {agreed.subject}"

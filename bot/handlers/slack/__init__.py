@@ -17,9 +17,8 @@ from bot.handlers.slack.app import (
     build_slack_app,
     start_slack,
     stop_slack,
-    web_client,
 )
-from bot.handlers.slack.context import SlackServices, services_of
+from bot.handlers.slack.context import SlackServices, services_of, web_client
 
 __all__ = [
     "SlackAdapter",

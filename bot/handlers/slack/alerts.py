@@ -143,14 +143,8 @@ class SlackAlertChannel:
             slack_store.set_root(conn, self.channel, customer_id, ts)
 
     def _forget_root(self, customer_id: int, ts: str) -> None:
-        from sqlalchemy import delete
-
-        from storage.tables import SlackThread
-
-        t = SlackThread.__table__
         with self.app.engine.begin() as conn:
-            conn.execute(delete(t).where(t.c.channel == self.channel, t.c.customer_id == customer_id,
-                                         t.c.root_ts == ts))
+            slack_store.forget_root(conn, self.channel, customer_id, ts)
 
     def _names(self, customer_id: int) -> tuple[str, str]:
         with reading(self.app.engine) as conn:
@@ -161,7 +155,7 @@ class SlackAlertChannel:
 def alert_channel_for(app: App) -> SlackAlertChannel | None:
     """The staff alert channel for `app` (for `build_alert_channel`: `run` and the CLI `sweep`), or None
     when SLACK_BOT_TOKEN or COLLECTBOT_SLACK_CHANNEL is not set (alerts then go to the log)."""
-    from bot.handlers.slack.app import web_client
+    from bot.handlers.slack.context import web_client
 
     token = app.settings.slack_bot_token
     if token is None or not token.get_secret_value().strip() or not app.settings.slack_channel:

@@ -27,13 +27,12 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import App
 from bot.handlers.slack import actions, replies
 from bot.handlers.slack.alerts import SlackAlertChannel
-from bot.handlers.slack.context import Deliver, SlackServices, deliver_to_debtors
+from bot.handlers.slack.context import Deliver, SlackServices, leave_to_the_delivery_path, web_client
 from bot.scheduler.dbpool import run_db
 from bot.scheduler.ratelimit import SharedBudget
 from storage import slack as slack_store
@@ -42,7 +41,6 @@ log = logging.getLogger("collectbot.slack")
 
 EVENTS_PATH = "/slack/events"
 HTTP_HOST = "0.0.0.0"  # Slack (or its tunnel) must reach it  # noqa: S104
-RATE_LIMIT_RETRIES = 2  # 429s the SDK waits out (Retry-After) before the error reaches the caller
 SOCKET_CONNECT_TIMEOUT = 30.0  # seconds for the first websocket connection
 STOP_GRACE = 10.0  # seconds stop_slack waits for work started after an ack
 
@@ -53,17 +51,6 @@ class SlackUnavailable(Exception):
 
 def _secret(value: Any) -> str:  # noqa: ANN401
     return value.get_secret_value().strip() if value is not None else ""
-
-
-def web_client(app: App) -> AsyncWebClient:
-    """The Web API client: SLACK_BOT_TOKEN on COLLECTBOT_SLACK_API_URL, 429s waited out by the SDK."""
-    base = app.settings.slack_api_url
-    return AsyncWebClient(
-        token=_secret(app.settings.slack_bot_token),
-        base_url=base if base.endswith("/") else base + "/",
-        timeout=30,
-        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
-    )
 
 
 def _first_delivery(app: App, event_id: str) -> bool:
@@ -78,7 +65,8 @@ def build_slack_app(app: App, client: AsyncWebClient | None = None, *, deliver: 
 
     `deliver(ids)` is called after a Slack decision or relay committed, with the debtor outbox ids
     it recorded (maybe none: a hold request raised a staff alert): `collectbot run` passes its
-    delivery path's kick; the default sends the debtor messages through Telegram at once.
+    delivery path's kick (the Slack handlers do not send to Telegram themselves); the default
+    leaves them pending in the outbox.
     """
     client = client or web_client(app)
     services = SlackServices(
@@ -87,7 +75,7 @@ def build_slack_app(app: App, client: AsyncWebClient | None = None, *, deliver: 
         channel=app.settings.slack_channel or None,
         credit_staff=app.settings.credit_staff_ids,
         budget=SharedBudget(app.engine),
-        deliver=deliver or (lambda ids: deliver_to_debtors(app, ids)),
+        deliver=deliver or leave_to_the_delivery_path,
     )
     bolt = AsyncApp(
         client=client,

@@ -15,6 +15,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import App
@@ -24,26 +25,32 @@ log = logging.getLogger("collectbot.slack")
 
 # What a listener calls after its decision committed: deliver these debtor outbox ids now and post
 # the staff alerts the decision raised. `collectbot run` may pass its delivery path's kick.
+RATE_LIMIT_RETRIES = 2  # 429s the SDK waits out (Retry-After) before the error reaches the caller
+
+
+def _secret(value: Any) -> str:  # noqa: ANN401
+    return value.get_secret_value().strip() if value is not None else ""
+
+
+def web_client(app: App) -> AsyncWebClient:
+    """The Web API client: SLACK_BOT_TOKEN on COLLECTBOT_SLACK_API_URL, 429s waited out by the SDK."""
+    base = app.settings.slack_api_url
+    return AsyncWebClient(
+        token=_secret(app.settings.slack_bot_token),
+        base_url=base if base.endswith("/") else base + "/",
+        timeout=30,
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
+    )
+
+
 Deliver = Callable[[Sequence[int]], Awaitable[None] | None]
 
 
-async def deliver_to_debtors(app: App, message_ids: Sequence[int]) -> None:
-    """Send these debtor outbox messages (decision notices, relayed replies) now, through Telegram.
-
-    Without Telegram, or when it is out of reach, they stay `pending` in the outbox for the
-    delivery path (`collectbot run` / the next sweep): nothing is lost, nothing sent twice (each
-    row is claimed pending -> sending before its send).
-    """
-    ids = [i for i in message_ids if i is not None]
-    if not ids or app.settings.telegram_bot_token is None:
-        return
-    from bot.handlers.telegram.botapi import TelegramUnavailable
-    from bot.handlers.telegram.delivery import _deliver
-
-    try:
-        await _deliver(app, ids)
-    except TelegramUnavailable as exc:
-        log.warning("debtor messages %s stay in the outbox: %s", ids, exc)
+async def leave_to_the_delivery_path(message_ids: Sequence[int]) -> None:
+    """The default `deliver`: nothing now. What a decision recorded stays `pending` in the outbox
+    for the delivery path (`collectbot run` passes its kick, which delivers at once)."""
+    if message_ids:
+        log.info("debtor messages %s wait in the outbox for the delivery path", list(message_ids))
 
 
 @dataclass

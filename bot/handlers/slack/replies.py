@@ -69,13 +69,8 @@ def _relay(services: SlackServices, customer: CustomerRow, text: str, actor: str
 
 
 def _status(services: SlackServices, message_id: int) -> str:
-    from sqlalchemy import select
-
-    from storage.tables import OutboundMessage
-
-    t = OutboundMessage.__table__
     with reading(services.app.engine) as conn:
-        return conn.execute(select(t.c.status).where(t.c.id == message_id)).scalar() or "pending"
+        return slack_store.message_status(conn, message_id)
 
 
 async def handle_reply(services: SlackServices, event: dict) -> str:

@@ -1,7 +1,7 @@
 """slack: one thread per customer case, Slack event ids already acted on, hold requests from Slack
 
 Revision ID: 0009_slack
-Revises: 0004_import
+Revises: 0011_sweepcore
 Create Date: 2026-11-30 09:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_slack"
-down_revision = "0004_import"
+down_revision = "0011_sweepcore"
 branch_labels = None
 depends_on = None
 

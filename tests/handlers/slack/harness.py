@@ -74,8 +74,15 @@ class SlackRig:
     events: SlackEventsClient | None = None
     receipts: dict[int, PostReceipt] = field(default_factory=dict)
 
+    async def deliver(self, ids: list[int]) -> None:
+        """What `collectbot run` does after a Slack decision: deliver its debtor messages now (Telegram)."""
+        if ids and self.app.settings.telegram_bot_token is not None:
+            from bot.handlers.telegram.delivery import _deliver
+
+            await _deliver(self.app, ids)
+
     async def start(self) -> SlackRig:
-        self.handle = await start_slack(self.app)
+        self.handle = await start_slack(self.app, deliver=self.deliver)
         assert self.handle is not None
         if self.handle.mode == "http":
             self.events = SlackEventsClient(f"http://127.0.0.1:{self.handle.port}/slack/events", SECRET)
