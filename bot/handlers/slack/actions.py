@@ -21,9 +21,8 @@ from bot.handlers.slack.context import SlackServices
 from bot.handlers.slack.posting import context
 from bot.handlers.slack.text import actor_mention, escape, when
 from bot.scheduler.dbpool import run_db
-from bot.services import thread_actions
+from bot.services import slack_cases, thread_actions
 from bot.services.thread_actions import ActionResult
-from storage import slack as slack_store
 
 log = logging.getLogger("collectbot.slack")
 ACTION_PATTERN = re.compile("^" + re.escape(ACTION_PREFIX) + r"[a-z_]+$")
@@ -41,12 +40,10 @@ def register(bolt: AsyncApp, services: SlackServices) -> None:
 def _act(services: SlackServices, *, alert_id: int, action: str, user: str, channel: str,
          thread_ts: str | None) -> ActionResult:
     app = services.app
-    with app.engine.begin() as conn:
-        customer_id = slack_store.customer_of_thread(conn, channel, thread_ts or "")
-        return thread_actions.act(
-            conn, alert_id=alert_id, action=action, user_id=user, credit_staff=services.is_credit_staff(user),
-            thread_customer_id=customer_id, policy=app.policy, now=app.now(), today=app.today(),
-        )
+    return slack_cases.act_in_thread(
+        app.engine, alert_id=alert_id, action=action, user_id=user, credit_staff=services.is_credit_staff(user),
+        channel=channel, thread_ts=thread_ts, policy=app.policy, now=app.now(), today=app.today(),
+    )
 
 
 async def handle_click(services: SlackServices, body: dict, action: dict, respond: Any) -> ActionResult | None:  # noqa: ANN401

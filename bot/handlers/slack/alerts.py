@@ -24,10 +24,8 @@ from bot.handlers.slack.text import escape
 from bot.scheduler.channels import NotPosted, PostReceipt, StaffPost
 from bot.scheduler.dbpool import run_db
 from bot.scheduler.ratelimit import SharedBudget
-from bot.services.customers import customers_by_id
+from bot.services import slack_cases
 from bot.services.thread_actions import buttons_for
-from storage import slack as slack_store
-from storage.engine import reading
 
 log = logging.getLogger("collectbot.slack")
 
@@ -124,33 +122,26 @@ class SlackAlertChannel:
         await run_db(self._set_root, alert.customer_id, answer["ts"])
         return answer["ts"]
 
-    # -- database work (run_db threads)
-    def _thread(self, customer_id: int) -> slack_store.ThreadRow | None:
-        with reading(self.app.engine) as conn:
-            return slack_store.thread_of(conn, self.channel, customer_id)
+    # -- database work (run_db threads; the service owns each transaction)
+    def _thread(self, customer_id: int) -> slack_cases.ThreadRow | None:
+        return slack_cases.thread_of(self.app.engine, self.channel, customer_id)
 
     def _reserve(self, customer_id: int) -> bool:
-        with self.app.engine.begin() as conn:
-            return slack_store.reserve_thread(conn, self.channel, customer_id, self.holder, self.app.now(),
-                                              ROOT_STALE)
+        return slack_cases.reserve_thread(self.app.engine, self.channel, customer_id, self.holder, self.app.now(),
+                                          ROOT_STALE)
 
     def _release(self, customer_id: int) -> None:
-        with self.app.engine.begin() as conn:
-            slack_store.release_thread(conn, self.channel, customer_id, self.holder)
+        slack_cases.release_thread(self.app.engine, self.channel, customer_id, self.holder)
 
     def _set_root(self, customer_id: int, ts: str) -> None:
-        with self.app.engine.begin() as conn:
-            slack_store.set_root(conn, self.channel, customer_id, ts)
+        slack_cases.set_root(self.app.engine, self.channel, customer_id, ts)
 
     def _forget_root(self, customer_id: int, ts: str) -> None:
-        with self.app.engine.begin() as conn:
-            slack_store.forget_root(conn, self.channel, customer_id, ts)
+        slack_cases.forget_root(self.app.engine, self.channel, customer_id, ts)
 
     def _names(self, customer_id: int) -> tuple[str, str]:
-        with reading(self.app.engine) as conn:
-            c = customers_by_id(conn, [customer_id])[customer_id]
-            return c.name, c.ref
-
+        c = slack_cases.customer(self.app.engine, customer_id)
+        return c.name, c.ref
 
 def alert_channel_for(app: App) -> SlackAlertChannel | None:
     """The staff alert channel for `app` (for `build_alert_channel`: `run` and the CLI `sweep`), or None

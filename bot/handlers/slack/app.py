@@ -35,7 +35,7 @@ from bot.handlers.slack.alerts import SlackAlertChannel
 from bot.handlers.slack.context import Deliver, SlackServices, leave_to_the_delivery_path, web_client
 from bot.scheduler.dbpool import run_db
 from bot.scheduler.ratelimit import SharedBudget
-from storage import slack as slack_store
+from bot.services import slack_cases
 
 log = logging.getLogger("collectbot.slack")
 
@@ -54,8 +54,7 @@ def _secret(value: Any) -> str:  # noqa: ANN401
 
 
 def _first_delivery(app: App, event_id: str) -> bool:
-    with app.engine.begin() as conn:
-        return slack_store.first_delivery(conn, event_id, app.now())
+    return slack_cases.first_delivery(app.engine, event_id, app.now())
 
 
 def build_slack_app(app: App, client: AsyncWebClient | None = None, *, deliver: Deliver | None = None) -> AsyncApp:

@@ -17,10 +17,8 @@ from slack_bolt.async_app import AsyncApp
 from bot.handlers.slack.context import SlackServices
 from bot.handlers.slack.text import escape, to_plain
 from bot.scheduler.dbpool import run_db
-from bot.services import relay
-from bot.services.customers import CustomerRow, customers_by_id
-from storage import slack as slack_store
-from storage.engine import reading
+from bot.services import relay, slack_cases
+from bot.services.customers import CustomerRow
 
 log = logging.getLogger("collectbot.slack")
 ACCEPTED_SUBTYPES = (None, "thread_broadcast", "file_share")
@@ -53,24 +51,20 @@ def register(bolt: AsyncApp, services: SlackServices) -> None:
 
 
 def _customer(services: SlackServices, channel: str, thread_ts: str) -> CustomerRow | None:
-    with reading(services.app.engine) as conn:
-        cid = slack_store.customer_of_thread(conn, channel, thread_ts)
-        return None if cid is None else customers_by_id(conn, [cid]).get(cid)
+    return slack_cases.case_of_thread(services.app.engine, channel, thread_ts)
 
 
 def _note(services: SlackServices, customer: CustomerRow, text: str, actor: str) -> None:
-    with services.app.engine.begin() as conn:
-        relay.add_note(conn, customer, text=text, actor=actor, now=services.app.now())
+    slack_cases.note(services.app.engine, customer, text=text, actor=actor, now=services.app.now())
 
 
 def _relay(services: SlackServices, customer: CustomerRow, text: str, actor: str, key: str) -> int | None:
-    with services.app.engine.begin() as conn:
-        return relay.relay_to_debtor(conn, customer, text=text, key=key, actor=actor, now=services.app.now())
+    return slack_cases.relay_to_debtor(services.app.engine, customer, text=text, key=key, actor=actor,
+                                       now=services.app.now())
 
 
 def _status(services: SlackServices, message_id: int) -> str:
-    with reading(services.app.engine) as conn:
-        return slack_store.message_status(conn, message_id)
+    return slack_cases.message_status(services.app.engine, message_id)
 
 
 async def handle_reply(services: SlackServices, event: dict) -> str:

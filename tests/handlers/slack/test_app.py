@@ -71,9 +71,9 @@ async def test_socket_mode_acks_at_once_and_acts(database_url: str, tmp_path: Pa
         await rig.settle()
         assert [e.actor for e in rig.events_of("ACME", "payment_confirmed")] == ["slack:U0CREDIT"]
         assert "*Payment confirmed* by <@U0CREDIT>" in alert.blocks[-1]["elements"][0]["text"]
+        old = [ws for ws in slack.sockets if not ws.closed]
         slack.socket_disconnect()  # Slack's "refresh_requested": the SDK opens a new connection
-        await slack.until(lambda: len([c for c in slack.calls if c[0] == "apps.connections.open"]) >= 3, 20)
-        await slack.until(lambda: slack.socket_connected, 20)
+        await slack.until(lambda: all(ws.closed for ws in old) and slack.socket_connected, 60, "a new connection")
         later = slack.socket_send(slack.message(CREDIT, CHANNEL, "after a reconnect", thread_ts=root))
         await slack.until(lambda: later in slack.acks, 20)
         await rig.settle()
