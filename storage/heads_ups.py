@@ -51,3 +51,15 @@ def name_alert(conn: Connection, pairs: Sequence[tuple[int, str]], key: str) -> 
     t = HeadsUp.__table__
     for doc_id, step in pairs:
         conn.execute(update(t).where(t.c.document_id == doc_id, t.c.step == step).values(alert_key=key))
+
+
+def steps_of_alert(conn: Connection, alert_key: str) -> list[str]:
+    """The steps a heads-up alert (by its staff alert key) told the rep about, earliest offset first
+    as recorded (distinct names, in the order given)."""
+    from sqlalchemy import select
+
+    from storage.tables import HeadsUp
+
+    t = HeadsUp.__table__
+    names = conn.execute(select(t.c.step).where(t.c.alert_key == alert_key).order_by(t.c.projected_on, t.c.id))
+    return list(dict.fromkeys(names.scalars()))

@@ -25,6 +25,7 @@ from bot.domain.policy import Policy
 from bot.services import disputes, holds, payments, plan_decisions, relay
 from bot.services.approvals import NothingToApprove, approve_step
 from bot.services.customers import CustomerRow, customers_by_id
+from storage import heads_ups
 from storage.tables import Dispute, Hold, Payment, PaymentPlan, StaffAlert
 
 
@@ -89,9 +90,17 @@ class ActionResult:
     customer: CustomerRow | None = None
 
 
-def _step_of(row) -> str:  # noqa: ANN001
-    """The step of a heads-up (key headsup:<ref>:<step>) or approval (approval:<doc id>:<step>) alert."""
-    return str(row.payload.get("step") or row.key.rsplit(":", 1)[-1])
+def _step_of(conn: Connection, row) -> str:  # noqa: ANN001
+    """The step(s) an alert is about: its payload's `step`; a heads-up's from the heads-up records
+    (storage.heads_ups, by alert key); an approval's from its key (approval:<doc id>:<step>)."""
+    if row.payload.get("step"):
+        return str(row.payload["step"])
+    if row.kind == "heads_up":
+        steps = heads_ups.steps_of_alert(conn, row.key)
+        if steps:
+            return " and ".join(steps)
+    parts = row.key.split(":")
+    return parts[-1] if len(parts) == 3 and parts[-1] else "next"
 
 
 def _lock_alert(conn: Connection, alert_id: int):  # noqa: ANN202
@@ -197,7 +206,7 @@ def _carry_out(conn: Connection, row, payload: dict, action: str, *, actor: str,
             until = conn.execute(select(Hold.__table__.c.until).where(Hold.__table__.c.id == target)).scalar()
             verdict = f"Hold approved: reminders paused until {until.isoformat()}"
         return [], verdict
-    step = _step_of(row)
+    step = _step_of(conn, row)
     if action == "headsup_hold":
         made = holds.request_hold(
             conn, customer, days=holds.HOLD_REQUEST_DAYS, reason=f"asked from the heads-up for the {step} reminder",

@@ -142,8 +142,17 @@ async def test_plan_approve_and_dispute_valid(rig: SlackRig, slack: FakeSlack) -
 
 
 def heads_up(rig: SlackRig, ref: str = "ACME", doc: str = "INV-1", step: str = "final") -> None:
+    """A heads-up as the sweep records it: the (item, step) in storage.heads_ups, one alert with a hashed key."""
+    from storage import heads_ups
+    from storage.tables import Document
+
+    cid = rig.customer_id(ref)
     with rig.app.engine.begin() as conn:
-        add_alert(conn, key=f"headsup:{doc}:{step}", customer_id=rig.customer_id(ref), kind="heads_up",
+        doc_id = conn.execute(select(Document.id).where(Document.ref == doc)).scalar_one()
+        heads_ups.claim(conn, cid, [(doc_id, step, date(2026, 3, 19))], rig.app.now())
+        key = f"headsup:{cid}:0123456789abcdef0123456789abcdef01234567"
+        heads_ups.name_alert(conn, [(doc_id, step)], key)
+        add_alert(conn, key=key, customer_id=cid, kind="heads_up",
                   text=f":wave: <@U0SALES01> Heads-up: *{ref}* gets the *{step}* reminder on 2026-03-19.",
                   at=rig.app.now(), doc_refs=[doc])
 
@@ -158,6 +167,7 @@ async def test_hold_seven_days_asks_credit_staff_who_approve(rig: SlackRig, slac
     assert "*Hold of 7 days requested* by <@U0SALES01>" in visible_text(alert)
     [requested] = rig.events_of("ACME", "hold_requested")
     assert requested.actor == "slack:U0SALES01" and "2026-03-23" in requested.text
+    assert "asked from the heads-up for the final reminder" in requested.text
     with rig.app.engine.connect() as conn:
         assert conn.execute(select(Hold.status)).scalars().all() == ["requested"]  # pauses nothing yet
     [request] = await rig.post_alerts()
