@@ -73,7 +73,17 @@ def parse_now(text: str, default_tz: ZoneInfo) -> datetime:
         value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         fail(f"--now {text!r} is not an ISO 8601 date-time like 2026-11-23T10:00:00+00:00")
+    _in_range(value.date(), "--now", text)
     return value if value.tzinfo else value.replace(tzinfo=default_tz)
+
+
+def _in_range(day: date, option: str, text: str) -> None:
+    """Exit with one line for a date outside those a ledger holds (csv_columns.EARLIEST_DATE to
+    LATEST_DATE, as imports): beyond them, date arithmetic downstream would overflow."""
+    from bot.domain.csv_columns import EARLIEST_DATE, LATEST_DATE
+
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        fail(f"{option} {text!r} is outside the accepted range {EARLIEST_DATE} to {LATEST_DATE}")
 
 
 def parse_day(text: str | None, option: str, fallback: date) -> date:
@@ -83,9 +93,11 @@ def parse_day(text: str | None, option: str, fallback: date) -> date:
     if text is None:
         return fallback
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         fail(f"{option} {text!r} is not a date like 2026-11-23")
+    _in_range(day, option, text)
+    return day
 
 
 def print_json(document: object) -> None:

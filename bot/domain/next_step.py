@@ -1,36 +1,46 @@
 """The next dunning step a customer faces, and when: for the staff's "what does ACME owe?".
 
-A projection with the ladder's own rules (DESIGN "Ladder rules", "Ladder dates and
-windows"), read-only and pure: for each open item the sweep would chase, its candidate is
-the first step neither sent nor skipped (skippable steps whose later step is already due
-are passed over, as the sweep would skip them); it goes out on the first business day of
-the debtor's country that is on or after both `due_date + offset` and the previous
-reminder's date + `min_gap_days`, and never before the debtor's `today`. Items paused
-(disputed, claimed, in a plan, promised, on hold, a talk with a person, awaiting sales)
-are reported with the reason and, where one exists, the date they are looked at again.
-The customer's next step is the earliest item's; items sharing that date and step go in
-the same message (one message per customer per sweep).
+The ladder's own projection (bot.domain.ladder.project_dates, the one the sales heads-ups
+use: DESIGN "Ladder rules", "Ladder dates and windows"), read-only and pure: for each open
+item the sweep would chase, its candidate is the first step neither sent nor skipped
+(skippable steps a later step has already overtaken are passed over, as the sweep skips
+them); it goes out on the first business day of the debtor's country on or after both
+`due_date + offset` and the previous reminder's date + `min_gap_days`, never before the
+debtor's today (tomorrow once today's business hours are over). Items paused (disputed,
+claimed, in a plan, promised, on hold, a talk with a person) are reported with the reason
+and, where one exists, the date they are looked at again. The customer's next step is the
+earliest item's; items sharing that date go in the same message (one message per customer
+per sweep), in the tone of the highest step among them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from bot.domain.calendar import next_business_day
-from bot.domain.ladder import DONE, REMINDED, CustomerFacts, _eligible_refs, customer_paused, pause_reason, step_date
+from bot.domain.ladder import (
+    DONE,
+    REMINDED,
+    CustomerFacts,
+    _eligible_refs,
+    customer_paused,
+    pause_reason,
+    project_dates,
+    sends_now,
+    step_date,
+)
 from bot.domain.policy import Policy
 
 # Pauses whose "look again" date is only tomorrow's re-check, not a real end date.
-_OPEN_ENDED = frozenset({"disputed", "claimed", "in_plan", "conversation", "awaiting_sales"})
+_OPEN_ENDED = frozenset({"disputed", "claimed", "in_plan", "conversation"})
 
 
 @dataclass(frozen=True)
 class NextStep:
-    """`step` goes out on `on` (None: no business day found) for the items `doc_refs`."""
+    """`step` goes out on `on` for the items `doc_refs`."""
 
     step: str
-    on: date | None
+    on: date
     doc_refs: tuple[str, ...]
     awaiting_sales: bool = False  # a `sales_approval` step: it waits until sales agree
 
@@ -44,13 +54,14 @@ class Projection:
     customer_paused: bool  # a hold on the whole customer, or an open talk with a person
 
 
-def project_next_step(facts: CustomerFacts, policy: Policy, country: str) -> Projection:
-    """When the ladder speaks next to this customer (see the module's rules); `facts.today` is
-    the debtor's local date, `country` the ISO code for business days. Pure."""
+def project_next_step(facts: CustomerFacts, policy: Policy) -> Projection:
+    """When the ladder speaks next to this customer (see the module's rules). `facts.today` is the
+    debtor's local date, `facts.now` the instant in their zone, `facts.country` their country. Pure."""
     steps = facts.segment.steps
     today = facts.today
     paused: dict[str, tuple[str, date | None]] = {}
-    found: list[tuple[date | None, int, str, str, bool]] = []
+    found: list[tuple[date, int, str, str, bool]] = []
+    in_hours: bool | None = None
     eligible = _eligible_refs(facts, policy)
     for item in facts.balance.open_items:
         if item.ref not in eligible:
@@ -64,7 +75,7 @@ def project_next_step(facts: CustomerFacts, policy: Policy, country: str) -> Pro
         last = max((r.local_date for r in history.values() if r.status in REMINDED), default=None)
         pending = [s for s in steps if s.name not in done]
         while (
-            len(pending) > 1
+            pending
             and pending[0].skippable
             and any(step_date(item, later) <= today for later in steps[steps.index(pending[0]) + 1 :])
         ):
@@ -72,16 +83,19 @@ def project_next_step(facts: CustomerFacts, policy: Policy, country: str) -> Pro
         if not pending:
             continue
         cand = pending[0]
-        when = max(step_date(item, cand), today)
-        if last is not None and policy.min_gap_days:
-            when = max(when, last + timedelta(days=policy.min_gap_days))
-        on = next_business_day(when, country, policy.business_hours)
+        ready = today >= step_date(item, cand) and (last is None or (today - last).days >= policy.min_gap_days)
         waits = cand.sales_approval and (item.ref, cand.name) not in facts.approved
-        found.append((on, cand.offset_days, cand.name, item.ref, waits))
+        if ready and not waits and in_hours is None:
+            in_hours = sends_now(facts, policy)
+        goes_now = bool(ready and not waits and in_hours)
+        projected = project_dates(item, pending, last, facts, policy, first_goes_now=goes_now)
+        first = next((s for s in pending if s.name in projected), None)
+        if first is None:
+            continue  # no business day left in the calendar
+        found.append((projected[first.name], first.offset_days, first.name, item.ref, waits and first is cand))
     if not found:
         return Projection(None, paused, customer_paused(facts, policy))
-    found.sort(key=lambda f: (f[0] is None, f[0] or date.max, -f[1]))
-    on = found[0][0]
+    on = min(f[0] for f in found)
     same_day = [f for f in found if f[0] == on]
     top = max(same_day, key=lambda f: f[1])  # the message's tone: the highest step among them
     nxt = NextStep(top[2], on, tuple(f[3] for f in same_day), awaiting_sales=any(f[4] for f in same_day))

@@ -56,6 +56,7 @@ Lookup = Found | Ambiguous | NotFound | NoAccess
 
 
 def may_see(vis: Visibility, customer: CustomerRow) -> bool:
+    """Whether `vis` may see `customer` (credit staff: any; a rep: their own; anyone else: none)."""
     return vis.may_see(customer.sales_rep_slack_id or "")
 
 

@@ -197,15 +197,16 @@ def _projection(  # noqa: PLR0913
         headed_up=frozenset(heads_ups.given(conn, [c.id]).get(c.id, ())),
         pauses=pauses,
         approved=frozenset(approvals.approved(conn, [c.id]).get(c.id, ())),
+        country=c.country,
     )
-    proj = project_next_step(facts, policy, c.country)
+    proj = project_next_step(facts, policy)
     nxt = proj.next
     return {
         "next_step": None
         if nxt is None
         else {
             "step": nxt.step,
-            "date": None if nxt.on is None else nxt.on.isoformat(),
+            "date": nxt.on.isoformat(),
             "doc_refs": list(nxt.doc_refs),
             "awaiting_sales": nxt.awaiting_sales,
         },
