@@ -18,6 +18,7 @@ from rich.table import Table
 from bot.cli_support import Fmt, build_app, err, fail, out, parse_day, print_json
 from bot.domain.balances import BUCKETS
 from bot.domain.months import Month, MonthError, parse_month
+from bot.handlers.slack.report_poster import slack_poster
 from bot.services.report_post import (
     PostingUnavailable,
     ReportKind,
@@ -25,7 +26,6 @@ from bot.services.report_post import (
     SlackNotConfigured,
     make_report,
     post_report,
-    slack_poster,
 )
 
 AS_OF_HELP = "The company's date, YYYY-MM-DD; default: today in COLLECTBOT_TIMEZONE."

@@ -3,8 +3,8 @@
 A report is a plain document (bot.services.reports, bot.services.digest) plus, for the
 weekly summary, the aging chart. `build_report` makes any of them the same way for the
 CLI, the Slack commands and the scheduled posts; `post_report(report, poster)` hands
-one to a poster. The Slack app provides the poster (rendering blocks and uploading the
-chart with `files_upload_v2`) behind `slack_poster`, so the CLI's
+one to a poster. The Slack app provides the poster (bot.handlers.slack.report_poster:
+blocks, and the chart uploaded with `files_upload_v2`), so the CLI's
 `report ... --post` and the scheduled posts of `collectbot run` go through the same call.
 """
 
@@ -108,15 +108,6 @@ def missing_slack_settings(settings: Settings) -> list[str]:
     if not (settings.slack_channel or "").strip():
         missing.append("COLLECTBOT_SLACK_CHANNEL")
     return missing
-
-
-def slack_poster(settings: Settings, engine=None) -> ReportPoster:  # noqa: ANN001  (sqlalchemy Engine)
-    """The Slack poster for `settings` (bot.handlers.slack.report_poster: blocks, the weekly chart with
-    `files_upload_v2`, the shared rate budget on `engine`). Raises SlackNotConfigured naming what to
-    set, or PostingUnavailable when Slack refuses the token or cannot be reached (one line each)."""
-    from bot.handlers.slack.report_poster import slack_poster as make
-
-    return make(settings, engine)
 
 
 def post_report(report: Report, poster: ReportPoster) -> str:

@@ -1,7 +1,7 @@
 """The posting seam: `report ... --post` hands the printed document (and the weekly chart) to the poster.
 
 A recording poster stands in for the Slack one here, plugged in where bot.cli_reports
-takes it (report_post.slack_poster); tests/handlers/slack test the real one.
+takes it (bot.handlers.slack.report_poster.slack_poster); tests/handlers/slack test the real one.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 import bot.cli_reports
 from bot.cli import app
 from bot.config import Settings
-from bot.services.report_post import Report, SlackNotConfigured, missing_slack_settings, slack_poster
+from bot.handlers.slack.report_poster import slack_poster
+from bot.services.report_post import Report, SlackNotConfigured, missing_slack_settings
 
 
 @dataclass
