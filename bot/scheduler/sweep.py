@@ -696,7 +696,8 @@ def _settle_promises_impl(sweeper: Sweeper, now: datetime, report: SweepReport, 
                 actor="system",
                 customer_id=r.customer_id,
                 doc_refs=[r.ref] if r.ref else [],
-                text=f"promised for {r.promised_date}",
+                text=(f"promised to pay {r.ref or 'the account'} by {r.promised_date.isoformat()}: "
+                      + ("paid" if kept else "not paid; reminders resume")),
             )
             if not kept:
                 what = compose.slack_escape(r.ref) if r.ref else "the account"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from bot.domain.balances import nothing_overdue
 from bot.services.balances import customer_balance
@@ -79,3 +79,15 @@ def release_by_sweep(conn: Connection, customer: CustomerRow, now: datetime) -> 
     events.record(conn, at=now, kind="credit_hold_released", actor="system", customer_id=customer.id,
                   text="credit hold released: nothing is overdue any more")
     return True
+
+
+def credit_hold(engine: Engine, query: str, *, reason: str, actor: str, now: datetime) -> CreditHoldChange:
+    """`set_by_hand` in its own transaction (nothing is written when it raises)."""
+    with engine.begin() as conn:
+        return set_by_hand(conn, query, reason=reason, actor=actor, now=now)
+
+
+def release_credit_hold(engine: Engine, query: str, *, reason: str, actor: str, now: datetime) -> CreditHoldChange:
+    """`release_by_hand` in its own transaction (nothing is written when it raises)."""
+    with engine.begin() as conn:
+        return release_by_hand(conn, query, reason=reason, actor=actor, now=now)

@@ -348,6 +348,8 @@ def test_a_dry_run_reports_the_same_plan_as_the_real_sweep_and_writes_nothing(wo
     assert [(c, r, s) for c, r, s, _st in items(dry)] == [(c, r, s) for c, r, s, _st in items(real)]
     assert dry.summary() == real.summary()
     assert real.alerts == len(w.alerts())
+    assert [t for k, _a, _r, t in timeline(w, "PROM") if k == "promise_broken"] == [
+        "promised to pay P-1 by 2026-03-09: not paid; reminders resume"]
     # the next instant again: a dry run and the real sweep agree (the approval already asked is not new)
     later = at_local(off(9), 10)
     dry2 = w.sweep(later, dry_run=True)
