@@ -12,7 +12,6 @@ from rich.table import Table
 from bot.app import build_sweeper
 from bot.cli_help import epilog
 from bot.cli_support import FORMAT_HELP, Fmt, build_app, customer_errors, err, fail, out, parse_day, print_json
-from bot.services.customers import CustomerAmbiguous, CustomerNotFound
 
 policy_app = typer.Typer(
     help="The dunning policy (COLLECTBOT_POLICY_FILE, or the packaged default).",
@@ -252,22 +251,17 @@ def credit_hold(
 
     Example: collectbot credit-hold ACME --set --reason "cheque bounced"
     """
-    from bot.services.credit_holds import CreditHoldUnchanged, release_by_hand, set_by_hand
-    from bot.services.customers import CustomerNotExact
+    from bot.services.credit_holds import change_by_hand
 
     if set_ == release:
         fail("give exactly one of --set and --release")
     if not (reason or "").strip():
         fail("a credit hold change needs --reason TEXT")
     the_app = build_app()
-    change = set_by_hand if set_ else release_by_hand
-    try:
-        with the_app.engine.begin() as conn:
-            done = change(conn, customer, reason=reason.strip(), actor="cli", now=the_app.now())
-    except CustomerAmbiguous as exc:
-        fail(str(exc), code=2)
-    except (CustomerNotFound, CustomerNotExact, CreditHoldUnchanged) as exc:
-        fail(str(exc))
+    with customer_errors():  # CreditHoldUnchanged is a LookupError too: one line, exit 1
+        done = change_by_hand(
+            the_app.engine, customer, hold=set_, reason=reason.strip(), actor="cli", now=the_app.now()
+        )
     if done.credit_hold:
         lifts = "lifted by the first sweep with nothing overdue" if done.auto_release else "until --release"
         message = f"{done.customer_ref} ({done.name}): on credit hold, no new sales ({lifts})"

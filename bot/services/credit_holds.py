@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from bot.domain.balances import nothing_overdue
 from bot.services.balances import customer_balance
@@ -79,3 +79,14 @@ def release_by_sweep(conn: Connection, customer: CustomerRow, now: datetime) -> 
     events.record(conn, at=now, kind="credit_hold_released", actor="system", customer_id=customer.id,
                   text="credit hold released: nothing is overdue any more")
     return True
+
+
+def change_by_hand(
+    engine: Engine, query: str, *, hold: bool, reason: str, actor: str, now: datetime
+) -> CreditHoldChange:
+    """`collectbot credit-hold CUSTOMER --set|--release`: `set_by_hand` (hold) or `release_by_hand`
+    in its own transaction; nothing is written when it raises (CustomerNotFound, CustomerNotExact,
+    CustomerAmbiguous, CreditHoldUnchanged)."""
+    change = set_by_hand if hold else release_by_hand
+    with engine.begin() as conn:
+        return change(conn, query, reason=reason, actor=actor, now=now)
