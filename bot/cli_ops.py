@@ -251,16 +251,17 @@ def credit_hold(
 
     Example: collectbot credit-hold ACME --set --reason "cheque bounced"
     """
-    from bot.services import credit_holds
+    from bot.services.credit_holds import change_by_hand
 
     if set_ == release:
         fail("give exactly one of --set and --release")
     if not (reason or "").strip():
         fail("a credit hold change needs --reason TEXT")
     the_app = build_app()
-    change = credit_holds.credit_hold if set_ else credit_holds.release_credit_hold
-    with customer_errors():  # LookupError too: CreditHoldUnchanged (already on hold / none to lift)
-        done = change(the_app.engine, customer, reason=reason.strip(), actor="cli", now=the_app.now())
+    with customer_errors():  # CreditHoldUnchanged is a LookupError too: one line, exit 1
+        done = change_by_hand(
+            the_app.engine, customer, hold=set_, reason=reason.strip(), actor="cli", now=the_app.now()
+        )
     if done.credit_hold:
         lifts = "lifted by the first sweep with nothing overdue" if done.auto_release else "until --release"
         message = f"{done.customer_ref} ({done.name}): on credit hold, no new sales ({lifts})"

@@ -56,7 +56,8 @@ Lookup = Found | Ambiguous | NotFound | NoAccess
 
 
 def may_see(vis: Visibility, customer: CustomerRow) -> bool:
-    """Whether `vis` may see `customer` (credit staff: any; a rep: their own; anyone else: none)."""
+    """Whether the Slack user `vis` describes may see this customer: credit staff see every one, a
+    sales rep only their own (DESIGN "Who uses it"); a customer with no rep is credit staff's only."""
     return vis.may_see(customer.sales_rep_slack_id or "")
 
 

@@ -91,3 +91,14 @@ def release_credit_hold(engine: Engine, query: str, *, reason: str, actor: str, 
     """`release_by_hand` in its own transaction (nothing is written when it raises)."""
     with engine.begin() as conn:
         return release_by_hand(conn, query, reason=reason, actor=actor, now=now)
+
+
+def change_by_hand(
+    engine: Engine, query: str, *, hold: bool, reason: str, actor: str, now: datetime
+) -> CreditHoldChange:
+    """`collectbot credit-hold CUSTOMER --set|--release`: `set_by_hand` (hold) or `release_by_hand`
+    in its own transaction; nothing is written when it raises (CustomerNotFound, CustomerNotExact,
+    CustomerAmbiguous, CreditHoldUnchanged)."""
+    change = set_by_hand if hold else release_by_hand
+    with engine.begin() as conn:
+        return change(conn, query, reason=reason, actor=actor, now=now)
