@@ -41,9 +41,19 @@ from storage.tables import (
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fuzz.ledger_state import differences, snapshot
 from tests.fuzz.profile import fuzz
-from tests.handlers.telegram.harness import ACME_CHAT, BETA_CHAT, PARS_CHAT, STRANGER, BotRig, load_ledger, make_app
+from tests.handlers.telegram.harness import (
+    ACME_CHAT,
+    BETA_CHAT,
+    GAMA_CHAT,
+    PARS_CHAT,
+    STRANGER,
+    BotRig,
+    link_token,
+    load_ledger,
+    make_app,
+)
 
-CHATS = {ACME_CHAT: ("ACME", "en"), BETA_CHAT: ("BETA", "pt"), PARS_CHAT: ("PARS", "fa")}
+CHATS = {ACME_CHAT: ("ACME", "en"), BETA_CHAT: ("BETA", "pt"), GAMA_CHAT: ("GAMA", "es"), PARS_CHAT: ("PARS", "fa")}
 SORRY = {say("common.sorry", locale) for locale in ("en", "pt", "fa", "es")}
 
 ANSWERS = st.sampled_from([
@@ -73,6 +83,10 @@ STEPS = st.one_of(
                                          st.text(max_size=10))),  # the live flow's nonce, any code
     st.tuples(st.just("photo"), st.one_of(st.none(), st.text(max_size=20))),
     st.tuples(st.just("document"), st.just("")),
+    # a new link opened from a Telegram client in any language (the tag is the client's to send)
+    st.tuples(st.just("relink"), st.one_of(st.sampled_from(["en", "pt-br", "es-419", "fa", "pt-BR-u-nu-arab-x-long",
+                                                            "de", "", "ZZ", "fa-IR@calendar=persian"]),
+                                         st.text(max_size=24))),
 )
 
 
@@ -151,6 +165,10 @@ async def act(rig: BotRig, chat: int, step: tuple) -> bool:
     elif kind == "command":
         name, rest = arg
         tg.user_sends(chat, f"/{name} {rest}".strip() if rest.strip() else f"/{name}")
+    elif kind == "relink":
+        if chat not in CHATS:
+            return False
+        tg.user_sends(chat, f"/start {link_token(rig.app, CHATS[chat][0])}", language_code=arg)
     elif kind == "photo":
         tg.user_sends_photo(chat, caption=arg)
     else:
@@ -222,7 +240,7 @@ def assert_records_whole(rig: BotRig) -> None:
 
 
 @settings(fuzz(0.5))
-@given(chat=st.sampled_from([*CHATS, *CHATS, STRANGER]), flow=ACTIONS, willing=st.integers(0, 5),
+@given(chat=st.sampled_from([*CHATS, STRANGER]), flow=ACTIONS, willing=st.integers(0, 5),
        script=st.lists(STEPS, min_size=1, max_size=4))
 async def test_random_chat_input_in_every_flow_state(rig: BotRig, chat: int, flow: str, willing: int,
                                                      script: list[tuple], caplog: pytest.LogCaptureFixture) -> None:
@@ -254,3 +272,15 @@ async def test_random_chat_input_in_every_flow_state(rig: BotRig, chat: int, flo
     assert not flow
     assert_records_whole(rig)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
+
+
+async def test_a_link_opened_in_a_long_language_tag_links_the_chat(rig: BotRig) -> None:
+    """Found by the fuzz: a tag longer than the contact's locale column ("pt-BR-u-nu-arab-x-long") failed the
+    link on PostgreSQL (value too long) and the debtor got the error line; the chat now links, in pt."""
+    tag = "pt-BR-u-nu-arab-x-long"
+    rig.tg.add_user(STRANGER, "Bia", language_code=tag)
+    replies = await rig.send(STRANGER, f"/start {link_token(rig.app, 'BETA')}")
+    assert "Este chat agora está vinculado a Beta Ltda" in replies[0].plain_text
+    assert failures(rig) == 0
+    menu = await rig.send(STRANGER, "/paid")
+    assert "Quais faturas você pagou?" in menu[0].plain_text
