@@ -55,6 +55,9 @@ from tests.handlers.telegram.harness import (
 
 CHATS = {ACME_CHAT: ("ACME", "en"), BETA_CHAT: ("BETA", "pt"), GAMA_CHAT: ("GAMA", "es"), PARS_CHAT: ("PARS", "fa")}
 SORRY = {say("common.sorry", locale) for locale in ("en", "pt", "fa", "es")}
+# What identifies each customer in a message: its documents' refs and its name.
+OWN = {"ACME": ("INV-1", "INV-2", "CN-1", "ACME"), "BETA": ("BR-1", "BR-2", "Beta"), "GAMA": ("ES-1", "Gama"),
+       "PARS": ("FA-1", "پارس")}
 
 ANSWERS = st.sampled_from([
     "100", "1.234,56", "1,200.50", "0", "-5", "99999999999999", "۱۲۳٫۵", "2026-03-10", "10/03/2026", "۱۴۰۴/۱۲/۱۵",
@@ -214,6 +217,17 @@ async def go_on(rig: BotRig, chat: int) -> bool:
     return True
 
 
+def assert_sees_only_its_own(rig: BotRig, chat: int) -> None:
+    """No message to `chat` names another customer (or, unlinked, any customer), unless the user typed it."""
+    typed = " ".join(text for who, text in rig.tg.transcript(chat) if who == "user").casefold()
+    mine = CHATS.get(chat, ("", ""))[0]
+    foreign = [w for ref, words in OWN.items() if ref != mine for w in words if w.casefold() not in typed]
+    for message in rig.tg.sent(chat):
+        shown = message.plain_text + " " + " ".join(b.get("text", "") for row in message.buttons for b in row)
+        shown += " " + str(message.edits) + (message.file.data.decode(errors="replace") if message.file else "")
+        assert not [w for w in foreign if w in shown], (chat, shown[:300])
+
+
 def failures(rig: BotRig) -> int:
     with rig.app.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(StaffAlert).where(StaffAlert.kind == "bot_error")).scalar()
@@ -271,6 +285,7 @@ async def test_random_chat_input_in_every_flow_state(rig: BotRig, chat: int, flo
         flow = conn.execute(select(ChatSession.flow).where(ChatSession.chat_id == chat)).scalar()
     assert not flow
     assert_records_whole(rig)
+    assert_sees_only_its_own(rig, chat)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
 
 
