@@ -63,7 +63,7 @@ ANSWERS = st.sampled_from([
     "100", "1.234,56", "1,200.50", "0", "-5", "99999999999999", "۱۲۳٫۵", "2026-03-10", "10/03/2026", "۱۴۰۴/۱۲/۱۵",
     "2099-01-01", "yesterday", "skip", "pular", "INV-1", "BR-1", "FA-1", "inv-2", "REF-123", "yes", "no", "1", "2",
     "<b>bold</b> & <i>", "<a href='x'>", "&amp;", "{{ 7*7 }}", "' OR 1=1 --", "=HYPERLINK(\"http://x\")", "\u202e",
-    "x" * 300, "x" * 5000,
+    "x" * 300, "x" * 5000, "nul\x00inside", "\x00",
 ])
 TEXTS = st.one_of(ANSWERS, st.text(max_size=40).map(lambda t: t if t.strip() and t[0] != "/" else f"x{t}"))
 COMMANDS = st.sampled_from(["start", "menu", "help", "cancel", "skip", "paid", "dispute", "plan", "promise",
@@ -299,3 +299,20 @@ async def test_a_link_opened_in_a_long_language_tag_links_the_chat(rig: BotRig) 
     assert failures(rig) == 0
     menu = await rig.send(STRANGER, "/paid")
     assert "Quais faturas você pagou?" in menu[0].plain_text
+
+
+async def test_text_holding_a_nul_character_is_taken_without_it(rig: BotRig) -> None:
+    """Found by probing PostgreSQL: a NUL in a message (outside a flow, to a person, as a link token) could
+    not be stored and the debtor got the error line; NUL is dropped as the update is read."""
+    rig.tg.user_sends(ACME_CHAT, "hello\x00there")
+    await rig.settle()
+    assert "What would you like to do?" in rig.said(ACME_CHAT)
+    await act(rig, ACME_CHAT, ("menu", "person"))
+    await act(rig, ACME_CHAT, ("text", "talk\x00to me"))
+    await act(rig, ACME_CHAT, ("text", "\x00"))
+    await act(rig, ACME_CHAT, ("command", ("start", "x\x00y")))
+    assert failures(rig) == 0, [m.plain_text for m in rig.tg.sent(ACME_CHAT)]
+    assert not SORRY & {m.plain_text for m in rig.tg.sent(ACME_CHAT)}
+    with rig.app.engine.connect() as conn:
+        said = conn.execute(select(Event.text).where(Event.kind == "message_in")).scalars().all()
+    assert "hellothere" in said and "talkto me" in said
