@@ -52,11 +52,18 @@ def build_app(now: str | None = None) -> App:
     return app
 
 
+# The calendar the ledger's arithmetic stays inside: a sweep or a report counts days, months and years
+# from its date, and Python's dates end at years 1 and 9999 (`--now 0001-01-01` was an OverflowError).
+EARLIEST_YEAR, LATEST_YEAR = 1900, 9000
+
+
 def parse_now(text: str, default_tz: ZoneInfo) -> datetime:
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         fail(f"--now {text!r} is not an ISO 8601 date-time like 2026-11-23T10:00:00+00:00")
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        fail(f"--now {text!r} is outside the years {EARLIEST_YEAR} to {LATEST_YEAR}")
     return value if value.tzinfo else value.replace(tzinfo=default_tz)
 
 
@@ -64,9 +71,12 @@ def parse_day(text: str | None, option: str, fallback: date) -> date:
     if text is None:
         return fallback
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         fail(f"{option} {text!r} is not a date like 2026-11-23")
+    if option == "--as-of" and not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        fail(f"{option} {text!r} is outside the years {EARLIEST_YEAR} to {LATEST_YEAR}")
+    return day
 
 
 def print_json(document: object) -> None:
