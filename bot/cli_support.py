@@ -74,7 +74,7 @@ def parse_day(text: str | None, option: str, fallback: date) -> date:
         day = date.fromisoformat(text)
     except ValueError:
         fail(f"{option} {text!r} is not a date like 2026-11-23")
-    if option == "--as-of" and not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:  # `hold --until 9999-12-31` broke every later sweep
         fail(f"{option} {text!r} is outside the years {EARLIEST_YEAR} to {LATEST_YEAR}")
     return day
 
