@@ -16,6 +16,7 @@ from rich.console import Console
 from bot.app import App
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.domain.csv_columns import EARLIEST_DATE, LATEST_DATE
 from bot.logsafe import hide_secrets
 
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
@@ -54,7 +55,8 @@ def build_app(now: str | None = None) -> App:
 
 # The calendar the ledger's arithmetic stays inside: a sweep or a report counts days, months and years
 # from its date, and Python's dates end at years 1 and 9999 (`--now 0001-01-01` was an OverflowError).
-EARLIEST_YEAR, LATEST_YEAR = 1900, 9000
+# The same years as the dates an import accepts (bot.domain.csv_columns).
+EARLIEST_YEAR, LATEST_YEAR = EARLIEST_DATE.year, LATEST_DATE.year
 
 
 def parse_now(text: str, default_tz: ZoneInfo) -> datetime:
