@@ -14,15 +14,39 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli_support import Fmt, TableFmt, build_app, err, fail, out, print_json
+from bot.cli_help import epilog
+from bot.cli_support import FORMAT_HELP, Fmt, TableFmt, build_app, customer_errors, err, fail, out, print_json
 from bot.domain.csv_safety import neutralise
 
-payment_app = typer.Typer(help="Payments debtors reported in Telegram (\"I paid\").", no_args_is_help=True)
-dispute_app = typer.Typer(help="Disputes debtors opened in Telegram.", no_args_is_help=True)
+payment_app = typer.Typer(
+    help="Payments debtors reported in Telegram (\"I paid\"): list, confirm or reject them.",
+    no_args_is_help=True,
+    epilog=epilog("collectbot payment list --status claimed", "collectbot payment confirm 12"),
+)
+dispute_app = typer.Typer(
+    help="Disputes debtors opened in Telegram: list and resolve them.",
+    no_args_is_help=True,
+    epilog=epilog(
+        "collectbot dispute list --status open", 'collectbot dispute resolve 4 --valid --reason "short shipped"'
+    ),
+)
+REASON_HELP = "Why, in a few words: kept in the timeline and told to the debtor."
 
 
 def register(app: typer.Typer) -> None:
-    app.command("link")(link)
+    """Add `link`, `payment ...` and `dispute ...` to the top-level app."""
+    app.command(
+        "link",
+        epilog=epilog(
+            "collectbot link ACME",
+            'collectbot link ACME --contact "Ana (accounts payable)"',
+            "collectbot link --all-unlinked --format csv > links.csv",
+            notes=(
+                "The debtor opens the link and presses Start: the chat is linked to the customer. "
+                "Each link works once, for 7 days; needs TELEGRAM_BOT_TOKEN (the bot's name comes from getMe).",
+            ),
+        ),
+    )(link)
     app.add_typer(payment_app, name="payment")
     app.add_typer(dispute_app, name="dispute")
 
@@ -36,41 +60,18 @@ def _username(the_app) -> str:  # noqa: ANN001
         fail(str(exc))
 
 
-def _exact_customer(conn, query: str):  # noqa: ANN001, ANN202
-    """The customer whose ref, name or alias is exactly `query` (case and accents folded): `link` hands
-    out access to a customer's account, so no lenient match (DESIGN: commands that change something
-    need an exact ref, name or alias). A lenient candidate is only suggested."""
-    from sqlalchemy import select
-
-    from bot.domain.names import fold
-    from bot.services.customers import CustomerAmbiguous, CustomerNotFound, customers_by_id, resolve
-    from storage.tables import Customer, CustomerKey
-
-    ids = list(conn.execute(select(Customer.__table__.c.id).where(Customer.__table__.c.ref == query)).scalars())
-    if not ids:
-        k = CustomerKey.__table__
-        ids = sorted(set(conn.execute(select(k.c.customer_id).where(k.c.key == fold(query))).scalars()))
-    if len(ids) == 1:
-        return customers_by_id(conn, ids)[ids[0]]
-    if len(ids) > 1:
-        found = customers_by_id(conn, ids)
-        raise CustomerAmbiguous(query, [f"{found[i].ref} ({found[i].name})" for i in ids])
-    try:
-        near = resolve(conn, query)
-    except (CustomerNotFound, CustomerAmbiguous) as exc:
-        raise CustomerNotFound(query, getattr(exc, "suggestions", []) or getattr(exc, "candidates", [])) from None
-    raise CustomerNotFound(query, [f"{near.ref} ({near.name})"])
-
-
 def link(
     customer: str = typer.Argument(None, metavar="CUSTOMER_REF", help="Exact ref, name or alias."),
     contact: str = typer.Option("", "--contact", help="The contact's name, kept on the linked chat."),
-    all_unlinked: bool = typer.Option(False, "--all-unlinked", help="A link for every customer without a chat."),
-    fmt: TableFmt = typer.Option(TableFmt.text, "--format", help="text, or csv with --all-unlinked."),
+    all_unlinked: bool = typer.Option(
+        False, "--all-unlinked", help="Instead of CUSTOMER_REF: a link for every customer without a linked chat."
+    ),
+    fmt: TableFmt = typer.Option(
+        TableFmt.text, "--format", help="text, or csv (customer_ref,link, for a mail merge) with --all-unlinked."
+    ),
 ) -> None:
     """Print a one-time Telegram deep link (valid 7 days) that links a debtor's chat to the customer."""
-    from bot.services.customers import CustomerAmbiguous, CustomerNotFound
-    from bot.services.linking import deep_link, new_token, unlinked_customers
+    from bot.services.linking import deep_link, issue_link, issue_links_for_unlinked
 
     if all_unlinked == (customer is not None):
         fail("give CUSTOMER_REF or --all-unlinked (not both)")
@@ -83,20 +84,12 @@ def link(
     username = _username(the_app)  # getMe before anything is written: a refused token writes nothing
     now = the_app.now()
     if not all_unlinked:
-        try:
-            with the_app.engine.begin() as conn:
-                row = _exact_customer(conn, customer)
-                token = new_token(conn, row.id, contact_name=contact.strip(), now=now)
-        except CustomerAmbiguous as exc:
-            fail(str(exc), code=2)
-        except CustomerNotFound as exc:
-            fail(str(exc))
+        with customer_errors():
+            row, token = issue_link(the_app.engine, customer, contact_name=contact.strip(), now=now)
         out.print(deep_link(username, token), markup=False, highlight=False)
         err.print(f"one-time link for {row.ref} ({row.name}), valid 7 days", markup=False)
         return
-    with the_app.engine.begin() as conn:
-        links = [(ref, deep_link(username, new_token(conn, cid, contact_name="", now=now)))
-                 for cid, ref in unlinked_customers(conn)]
+    links = [(ref, deep_link(username, token)) for ref, token in issue_links_for_unlinked(the_app.engine, now=now)]
     if fmt is TableFmt.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["customer_ref", "link"])
@@ -110,20 +103,20 @@ def link(
 # -- payments ---------------------------------------------------------------------------------
 
 
-@payment_app.command("list")
+@payment_app.command(
+    "list", epilog=epilog("collectbot payment list --status claimed", "collectbot payment list --format json")
+)
 def payment_list(
-    status: str = typer.Option(None, "--status", help="claimed, confirmed or rejected."),
-    fmt: Fmt = typer.Option(Fmt.text, "--format"),
+    status: str = typer.Option(None, "--status", help="Only these: claimed, confirmed or rejected."),
+    fmt: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
     """The payments debtors reported, oldest first."""
-    from bot.services.payments import STATUSES, list_claims
-    from storage.engine import reading
+    from bot.services.payments import STATUSES, claims
 
     if status is not None and status not in STATUSES:
         fail(f"--status {status!r} is not one of {', '.join(STATUSES)}")
     the_app = build_app()
-    with reading(the_app.engine) as conn:
-        rows = list_claims(conn, status)
+    rows = claims(the_app.engine, status)
     if fmt is Fmt.json:
         print_json({"payments": rows})
         return
@@ -137,17 +130,16 @@ def payment_list(
 
 
 def _decide_payment(payment_id: int, confirm: bool, reason: str | None) -> None:
-    from bot.services.payments import decide_payment
+    from bot.services.payments import decide_claim
 
     the_app = build_app()
     try:
-        with the_app.engine.begin() as conn:
-            status, notice = decide_payment(
-                conn, payment_id, confirm=confirm, reason=(reason or "").strip(), actor="cli", now=the_app.now()
-            )
+        done = decide_claim(
+            the_app.engine, payment_id, confirm=confirm, reason=(reason or "").strip(), actor="cli", now=the_app.now()
+        )
     except (LookupError, ValueError) as exc:
         fail(str(exc))
-    out.print(f"payment {payment_id} {status}; {told(the_app, notice)}", markup=False)
+    out.print(f"payment {payment_id} {done.status}; {told(the_app, done.notice_id)}", markup=False)
 
 
 def told(the_app, notice: int | None) -> str:  # noqa: ANN001
@@ -164,14 +156,23 @@ def told(the_app, notice: int | None) -> str:  # noqa: ANN001
     }.get(status, "the message to the debtor waits in the outbox (Telegram not reachable now)")
 
 
-@payment_app.command("confirm")
-def payment_confirm(payment_id: int, reason: str = typer.Option(None, "--reason")) -> None:
+@payment_app.command(
+    "confirm",
+    epilog=epilog("collectbot payment confirm 12", 'collectbot payment confirm 12 --reason "on the bank statement"'),
+)
+def payment_confirm(
+    payment_id: int = typer.Argument(..., metavar="ID", help="The claimed payment's id (collectbot payment list)."),
+    reason: str = typer.Option(None, "--reason", help=REASON_HELP),
+) -> None:
     """Confirm a claimed payment: it counts in balances (once: see README) and the debtor is told."""
     _decide_payment(payment_id, True, reason)
 
 
-@payment_app.command("reject")
-def payment_reject(payment_id: int, reason: str = typer.Option(None, "--reason")) -> None:
+@payment_app.command("reject", epilog=epilog('collectbot payment reject 12 --reason "no such transfer on our account"'))
+def payment_reject(
+    payment_id: int = typer.Argument(..., metavar="ID", help="The claimed payment's id (collectbot payment list)."),
+    reason: str = typer.Option(None, "--reason", help=REASON_HELP),
+) -> None:
     """Reject a claimed payment: dunning resumes on its invoices and the debtor is told why."""
     _decide_payment(payment_id, False, reason)
 
@@ -179,20 +180,20 @@ def payment_reject(payment_id: int, reason: str = typer.Option(None, "--reason")
 # -- disputes ---------------------------------------------------------------------------------
 
 
-@dispute_app.command("list")
+@dispute_app.command(
+    "list", epilog=epilog("collectbot dispute list --status open", "collectbot dispute list --format json")
+)
 def dispute_list(
-    status: str = typer.Option(None, "--status", help="open, valid or not_valid."),
-    fmt: Fmt = typer.Option(Fmt.text, "--format"),
+    status: str = typer.Option(None, "--status", help="Only these: open, valid or not_valid."),
+    fmt: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
     """Disputes, oldest first (a valid one shows whether its credit note is still awaited)."""
-    from bot.services.disputes import STATUSES, list_disputes
-    from storage.engine import reading
+    from bot.services.disputes import STATUSES, disputes
 
     if status is not None and status not in STATUSES:
         fail(f"--status {status!r} is not one of {', '.join(STATUSES)}")
     the_app = build_app()
-    with reading(the_app.engine) as conn:
-        rows = list_disputes(conn, status)
+    rows = disputes(the_app.engine, status)
     if fmt is Fmt.json:
         print_json({"disputes": rows})
         return
@@ -206,27 +207,37 @@ def dispute_list(
     out.print(t)
 
 
-@dispute_app.command("resolve")
+@dispute_app.command(
+    "resolve",
+    epilog=epilog(
+        'collectbot dispute resolve 4 --valid --reason "3 boxes arrived damaged"',
+        'collectbot dispute resolve 4 --not-valid --reason "the price is the one in PO 4471"',
+    ),
+)
 def dispute_resolve(
-    dispute_id: int,
-    valid: bool = typer.Option(None, "--valid/--not-valid", help="Valid: a credit note will follow from the ERP."),
-    reason: str = typer.Option(None, "--reason"),
+    dispute_id: int = typer.Argument(..., metavar="ID", help="The dispute's id (collectbot dispute list)."),
+    valid: bool = typer.Option(
+        None,
+        "--valid/--not-valid",
+        help="Required, one of the two. Valid: the disputed amount is not dunned and a credit note is awaited "
+        "from the ERP. Not valid: dunning resumes.",
+    ),
+    reason: str = typer.Option(None, "--reason", help=REASON_HELP),
 ) -> None:
     """Resolve an open dispute; the debtor is told. Not valid: dunning resumes. Valid: the invoice waits
     for the ERP's credit note and is not dunned for the disputed amount."""
-    from bot.services.disputes import resolve
+    from bot.services.disputes import resolve_now
 
     if valid is None:
         fail("say --valid or --not-valid")
     the_app = build_app()
     try:
-        with the_app.engine.begin() as conn:
-            status, notice = resolve(
-                conn, dispute_id, valid=valid, reason=(reason or "").strip(), actor="cli", now=the_app.now()
-            )
+        done = resolve_now(
+            the_app.engine, dispute_id, valid=valid, reason=(reason or "").strip(), actor="cli", now=the_app.now()
+        )
     except LookupError as exc:
         fail(str(exc))
-    out.print(f"dispute {dispute_id} {status.replace('_', ' ')}; {told(the_app, notice)}", markup=False)
+    out.print(f"dispute {dispute_id} {done.status.replace('_', ' ')}; {told(the_app, done.notice_id)}", markup=False)
 
 
 __all__ = ["register"]

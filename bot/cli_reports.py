@@ -23,7 +23,7 @@ from bot.services.report_post import (
     ReportKind,
     ReportPoster,
     SlackNotConfigured,
-    build_report,
+    make_report,
     post_report,
     slack_poster,
 )
@@ -42,12 +42,12 @@ def register(report_app: typer.Typer) -> None:
     report_app.command("scorecard", epilog="Example: collectbot report scorecard 2026-10 --format json")(scorecard)
 
 
-def _poster(post: bool, settings) -> ReportPoster | None:  # noqa: ANN001
+def _poster(post: bool, the_app) -> ReportPoster | None:  # noqa: ANN001
     """The Slack poster when --post is given; checked before any work, so a bad setup costs nothing."""
     if not post:
         return None
     try:
-        return slack_poster(settings)
+        return slack_poster(the_app.settings, engine=the_app.engine)
     except (SlackNotConfigured, PostingUnavailable) as exc:
         fail(str(exc))
 
@@ -68,19 +68,18 @@ class _Ask:
 
 def _run(ask: _Ask, render: Callable[[dict], None]) -> None:
     the_app = build_app()
-    poster = _poster(ask.post, the_app.settings)
+    poster = _poster(ask.post, the_app)
     day = parse_day(ask.as_of, "--as-of", the_app.today())
-    with the_app.engine.connect() as conn:
-        report = build_report(
-            conn,
-            ask.kind,
-            day=day,
-            tz=the_app.company_tz,
-            rep_slack_id=ask.rep,
-            month=ask.month,
-            top=ask.top,
-            chart=ask.chart is not None or poster is not None,
-        )
+    report = make_report(
+        the_app.engine,
+        ask.kind,
+        day=day,
+        tz=the_app.company_tz,
+        rep_slack_id=ask.rep,
+        month=ask.month,
+        top=ask.top,
+        chart=ask.chart is not None or poster is not None,
+    )
     if ask.chart is not None and report.chart_png is not None:
         try:
             ask.chart.write_bytes(report.chart_png)
@@ -92,7 +91,10 @@ def _run(ask: _Ask, render: Callable[[dict], None]) -> None:
     else:
         render(report.document)
     if poster is not None:
-        where = post_report(report, poster)
+        try:
+            where = post_report(report, poster)
+        except PostingUnavailable as exc:
+            fail(str(exc))
         err.print(f"posted the {ask.kind} report to Slack ({where})")
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from enum import StrEnum
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
@@ -16,11 +18,20 @@ from rich.console import Console
 from bot.app import App
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.domain.csv_columns import EARLIEST_DATE, LATEST_DATE
 from bot.logsafe import hide_secrets
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from bot.services.customers import CustomerRow, Found
 
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False)
+
+
+AS_OF_HELP = "The company's date, YYYY-MM-DD; default: today in COLLECTBOT_TIMEZONE."
+FORMAT_HELP = "text (tables for people) or json (one document on stdout, amounts as decimal strings)."
+TABLE_FORMAT_HELP = "text (tables), json (one document) or csv (a spreadsheet; formula-like cells neutralised)."
 
 
 class Fmt(StrEnum):
@@ -41,6 +52,9 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def build_app(now: str | None = None) -> App:
+    """The App from the environment (pydantic-settings); `now` (ISO 8601) fixes the clock. A bad
+    setting exits with one line naming it (DESIGN "Interfaces": no traceback).
+    """
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -53,51 +67,70 @@ def build_app(now: str | None = None) -> App:
     return app
 
 
-# The calendar the ledger's arithmetic stays inside: a sweep or a report counts days, months and years
-# from its date, and Python's dates end at years 1 and 9999 (`--now 0001-01-01` was an OverflowError).
-# The same years as the dates an import accepts (bot.domain.csv_columns).
-EARLIEST_YEAR, LATEST_YEAR = EARLIEST_DATE.year, LATEST_DATE.year
-
-
 def parse_now(text: str, default_tz: ZoneInfo) -> datetime:
+    """`--now` as an aware datetime (a naive one is in `default_tz`), or exit with one line."""
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         fail(f"--now {text!r} is not an ISO 8601 date-time like 2026-11-23T10:00:00+00:00")
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        fail(f"--now {text!r} is outside the years {EARLIEST_YEAR} to {LATEST_YEAR}")
+    _in_range(value.date(), "--now", text)
     return value if value.tzinfo else value.replace(tzinfo=default_tz)
 
 
+def _in_range(day: date, option: str, text: str) -> None:
+    """Exit with one line for a date outside those a ledger holds (csv_columns.EARLIEST_DATE to
+    LATEST_DATE, as imports): beyond them, date arithmetic downstream would overflow."""
+    from bot.domain.csv_columns import EARLIEST_DATE, LATEST_DATE
+
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        fail(f"{option} {text!r} is outside the accepted range {EARLIEST_DATE} to {LATEST_DATE}")
+
+
 def parse_day(text: str | None, option: str, fallback: date) -> date:
+    """An ISO date option (`option` names it in the error), `fallback` when not given; exit with one line
+    when it is not a date.
+    """
     if text is None:
         return fallback
     try:
         day = date.fromisoformat(text)
     except ValueError:
         fail(f"{option} {text!r} is not a date like 2026-11-23")
-    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:  # `hold --until 9999-12-31` broke every later sweep
-        fail(f"{option} {text!r} is outside the years {EARLIEST_YEAR} to {LATEST_YEAR}")
+    _in_range(day, option, text)
     return day
 
 
 def print_json(document: object) -> None:
+    """Exactly one JSON document on stdout (UTF-8 as is, indented)."""
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
 
 
-def resolve_or_fail(conn, query: str):  # noqa: ANN001, ANN201
-    """The customer a person meant, or exit: 2 when ambiguous (candidates listed), 1 when unknown.
-
-    A lenient (non-exact) match is named on stderr, so stdout stays the command's output.
-    """
-    from bot.services.customers import CustomerAmbiguous, CustomerNotFound, find
+@contextmanager
+def customer_errors() -> Iterator[None]:
+    """Exit with one line when a command's customer cannot be named: 2 when ambiguous (the
+    candidates listed), 1 when unknown or (for a command that changes something) not exact."""
+    from bot.services.customers import CustomerAmbiguous
 
     try:
-        found = find(conn, query)
+        yield
     except CustomerAmbiguous as exc:
         fail(str(exc), code=2)
-    except CustomerNotFound as exc:
+    except LookupError as exc:  # CustomerNotFound, CustomerNotExact
         fail(str(exc))
+
+
+def note_lenient(query: str, found: Found) -> None:
+    """Name a lenient (non-exact) match on stderr, so stdout stays the command's output."""
     if not found.exact:
         typer.echo(f'note: "{query}" matched {found.label}', err=True)
+
+
+def resolve_or_fail(engine: Engine, query: str) -> CustomerRow:
+    """The customer a person meant (matched leniently), or exit: 2 when ambiguous (candidates
+    listed), 1 when unknown. A lenient match is named on stderr."""
+    from bot.services.customers import lookup
+
+    with customer_errors():
+        found = lookup(engine, query)
+    note_lenient(query, found)
     return found.customer

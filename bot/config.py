@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
 
 def _env(name: str) -> AliasChoices:
     return AliasChoices(name, name.lower())
@@ -30,6 +32,27 @@ class Settings(BaseSettings):
     slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("COLLECTBOT_SLACK_API_URL"))
     slack_channel: str | None = Field(None, validation_alias=_env("COLLECTBOT_SLACK_CHANNEL"))
     credit_staff: str = Field("", validation_alias=_env("COLLECTBOT_CREDIT_STAFF"))
+    # The daily digest's time of day (company time zone) and the weekly summary's day (at that time).
+    slack_digest_at: str = Field("08:00", validation_alias=_env("COLLECTBOT_SLACK_DIGEST_AT"))
+    slack_weekly_on: str = Field("mon", validation_alias=_env("COLLECTBOT_SLACK_WEEKLY_ON"))
+
+    @field_validator("slack_digest_at")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        import re
+
+        m = re.fullmatch(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*", value)
+        if not m:
+            raise ValueError(f"COLLECTBOT_SLACK_DIGEST_AT must be a time like 08:00, not {value!r}")
+        return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+    @field_validator("slack_weekly_on")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        day = value.strip().lower()[:3]
+        if day not in WEEKDAYS:
+            raise ValueError(f"COLLECTBOT_SLACK_WEEKLY_ON must be a weekday like mon, not {value!r}")
+        return day
 
     @field_validator("timezone")
     @classmethod

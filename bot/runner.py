@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import App, build_sweeper
+from bot.run_status import status_lines
 
 log = logging.getLogger("collectbot.run")
 
@@ -34,10 +35,9 @@ async def serve(app: App) -> None:
         loop.add_signal_handler(sig, stop.set)
     _ = app.engine  # bring the schema up to date before anything is scheduled
     telegram = await _start_telegram(app)  # (telegram branch) the debtor's bot; the lead merges it with §2
-    if app.settings.slack_bot_token:
-        log.warning("the Slack adapter is not part of this build yet: staff alerts go to the log channel")
     scheduler = AsyncIOScheduler(timezone=app.settings.timezone)
     minutes = app.settings.sweep_interval_minutes
+    first_sweep = app.now() + timedelta(minutes=minutes) if minutes > 0 else None
     if minutes > 0:
         scheduler.add_job(
             _sweep_job,
@@ -46,11 +46,20 @@ async def serve(app: App) -> None:
             id="sweep",
             max_instances=1,
             coalesce=True,
-            next_run_time=app.now() + timedelta(minutes=minutes),
+            next_run_time=first_sweep,
         )
-        log.info("sweeping every %d minute(s)", minutes)
-    else:
-        log.info("COLLECTBOT_SWEEP_INTERVAL_MINUTES=0: no scheduled sweep (run `collectbot sweep` yourself)")
+        from bot.handlers.slack.report_poster import add_report_jobs  # (slackask) digest and weekly to Slack
+
+        if add_report_jobs(scheduler, app):
+            log.info(
+                "Slack reports: the digest daily at %s, the weekly summary on %s (%s)",
+                app.settings.slack_digest_at,
+                app.settings.slack_weekly_on,
+                app.settings.timezone,
+            )
+    username = telegram.bot.username if telegram is not None else None
+    for line in status_lines(app.settings, telegram_username=username, slack_mode=None, first_sweep=first_sweep):
+        log.info("%s", line)
     scheduler.start()
     log.info("collectbot is running; SIGINT or SIGTERM stops it")
     await stop.wait()
@@ -67,8 +76,8 @@ async def _start_telegram(app: App):  # noqa: ANN202
     """The debtor's bot on this loop (initialize, post_init, start, polling), or None without a token.
 
     A refused token or an unreachable Bot API is one line and exit status 1 (issue 12 §2)."""
-    if app.settings.telegram_bot_token is None:
-        log.info("TELEGRAM_BOT_TOKEN is not set: the debtor's bot is off")
+    secret = app.settings.telegram_bot_token
+    if secret is None or not secret.get_secret_value().strip():  # unset, or `TELEGRAM_BOT_TOKEN=` in .env
         return None
     from bot.handlers.telegram import build_application
     from bot.handlers.telegram.botapi import TelegramUnavailable, check_bot
@@ -82,5 +91,4 @@ async def _start_telegram(app: App):  # noqa: ANN202
         raise SystemExit(f"error: {exc}") from None
     await application.start()
     await application.updater.start_polling(allowed_updates=["message", "callback_query"])
-    log.info("the debtor's Telegram bot is polling as @%s", application.bot.username)
     return application

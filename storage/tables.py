@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
+from bot.domain.statuses import DisputeStatus, HoldStatus, PaymentStatus, PlanStatus, PromiseStatus
 from storage.types import UTCDateTime
 
 
@@ -34,7 +35,11 @@ class Customer(SQLModel, table=True):
     timezone: str = Field(default="UTC", max_length=64)
     country: str = Field(default="", max_length=2)
     sales_rep_slack_id: str = Field(default="", max_length=32)
-    credit_hold: bool = False
+    credit_hold: bool = False  # the stop on new sales (DESIGN "Dunning policy"); not a pause of reminders
+    # Whether the sweep lifts the credit hold once nothing is overdue: set by a step's credit_hold
+    # action or by hand while something was overdue; a hold set by hand on an account with nothing
+    # overdue stays until `collectbot credit-hold --release` (bot.services.credit_holds).
+    credit_hold_auto_release: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class CustomerKey(SQLModel, table=True):
@@ -103,7 +108,7 @@ class Payment(SQLModel, table=True):
     amount_cents: int = Field(sa_type=BigInteger)
     currency: str = Field(max_length=3)
     method: str = Field(default="", max_length=255)
-    status: str = Field(default="confirmed", max_length=16)  # claimed | confirmed | rejected
+    status: str = Field(default=PaymentStatus.CONFIRMED, max_length=16)  # PaymentStatus
     source: str = Field(default="import", max_length=16)  # import | debtor
     reference: str = Field(default="", max_length=255)
     created_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
@@ -133,7 +138,7 @@ class Dispute(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
-    status: str = Field(default="open", max_length=16)  # open | valid | not_valid
+    status: str = Field(default=DisputeStatus.OPEN, max_length=16)  # DisputeStatus
     reason: str = Field(default="", max_length=64)
     text: str = ""
     resolution: str = ""
@@ -159,8 +164,7 @@ class PaymentPlan(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
-    # proposed | approved | rejected | active | broken | completed
-    status: str = Field(default="proposed", max_length=16)
+    status: str = Field(default=PlanStatus.PROPOSED, max_length=16)  # PlanStatus
     currency: str = Field(max_length=3)
     total_cents: int = Field(sa_type=BigInteger)
     installment_count: int = 1
@@ -199,7 +203,7 @@ class Promise(SQLModel, table=True):
     promised_date: date
     amount_cents: int = Field(sa_type=BigInteger)
     currency: str = Field(max_length=3)
-    status: str = Field(default="open", max_length=16)  # open | kept | broken
+    status: str = Field(default=PromiseStatus.OPEN, max_length=16)  # PromiseStatus
     made_by: str = Field(default="", max_length=64)
     made_at: datetime = Field(sa_column=_ts())
 
@@ -214,7 +218,7 @@ class Hold(SQLModel, table=True):
     document_id: int | None = Field(default=None, foreign_key="document.id", index=True)
     until: date
     reason: str
-    status: str = Field(default="active", max_length=16)  # requested | active | rejected | released
+    status: str = Field(default=HoldStatus.ACTIVE, max_length=16)  # HoldStatus
     requested_by: str = Field(default="", max_length=64)
     approved_by: str = Field(default="", max_length=64)
     created_at: datetime = Field(sa_column=_ts())
@@ -405,5 +409,35 @@ class Event(SQLModel, table=True):
     at: datetime = Field(sa_column=_ts())
     kind: str = Field(max_length=32)
     actor: str = Field(max_length=64)
-    doc_refs: str = Field(default="", max_length=2048)  # "|"-separated
+    # A real list (JSON), never a joined string in a length-limited column: a message may name
+    # hundreds of invoices.
+    doc_refs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     text: str = ""
+
+
+class HeadsUp(SQLModel, table=True):
+    """A sales heads-up given for one (item, step): at most one ever (DESIGN "Ladder dates and windows").
+
+    `projected_on` is the debtor's local date the step was projected to go out when the rep
+    was told; the message itself is a staff alert (`alert_key`), one per customer per sweep.
+    """
+
+    __tablename__ = "heads_up"
+    __table_args__ = (UniqueConstraint("document_id", "step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    document_id: int = Field(foreign_key="document.id")
+    step: str = Field(max_length=32)
+    projected_on: date
+    alert_key: str = Field(default="", max_length=128)
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class SweepSetting(SQLModel, table=True):
+    """Small facts the sweep keeps between runs, e.g. the fingerprint of the policy that armed the items."""
+
+    __tablename__ = "sweep_setting"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(default="", max_length=128)

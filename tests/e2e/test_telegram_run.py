@@ -86,7 +86,7 @@ def test_kill_9_mid_flow_and_a_new_process_resumes_it(world, database_url: str, 
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr
-    assert "Traceback" not in stderr and tg.token not in stderr and "polling as @collectbot_test_bot" in stderr
+    assert "Traceback" not in stderr and tg.token not in stderr and "Telegram: on as @collectbot_test_bot" in stderr
     engine = make_engine(database_url)
     with engine.connect() as conn:
         claims = conn.execute(select(Payment.amount_cents, Payment.date, Payment.reference)
