@@ -88,7 +88,8 @@ def test_a_date_at_the_end_of_the_calendar_is_one_line(env: dict[str, str], args
     """Found by the fuzz: these ended in an OverflowError traceback."""
     result = CliRunner().invoke(cli, args, env=env)
     assert result.exit_code == 1, (result.exit_code, repr(result.exception))
-    assert result.stderr.strip() == f"error: {args[-2]} {args[-1]!r} is outside the years 1900 to 2199"
+    assert result.stderr.strip() == \
+        f"error: {args[-2]} {args[-1]!r} is outside the accepted range 1900-01-01 to 2199-12-31"
 
 
 def test_a_hold_until_the_end_of_the_calendar_is_refused_and_the_sweep_still_runs(env: dict[str, str]) -> None:
@@ -96,7 +97,7 @@ def test_a_hold_until_the_end_of_the_calendar_is_refused_and_the_sweep_still_run
     OverflowError (the day after the hold). Far dates are refused in one line; 2199-12-31 is for ever enough."""
     refused = CliRunner().invoke(cli, ["hold", "ACME", "--until", "9999-12-31", "--reason", "for ever"], env=env)
     assert refused.exit_code == 1 and refused.stderr.strip() == \
-        "error: --until '9999-12-31' is outside the years 1900 to 2199"
+        "error: --until '9999-12-31' is outside the accepted range 1900-01-01 to 2199-12-31"
     held = CliRunner().invoke(cli, ["hold", "ACME", "--until", "2199-12-31", "--reason", "for ever"], env=env)
     assert held.exit_code == 0, held.output
     swept = CliRunner().invoke(cli, ["sweep", "--dry-run", "--now", "2026-06-16T13:00:00+00:00"], env=env)
