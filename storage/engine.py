@@ -30,7 +30,7 @@ def database_name(url: str | URL) -> str:
         return url.render_as_string(hide_password=True)
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return _USERINFO.sub(r"//\1:***@", url)
 
 
@@ -56,7 +56,7 @@ def open_database(url: str) -> Engine:
 
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number ("host:5432x")
         # Not echoed: what is not a URL cannot be told apart from a password pasted by mistake.
         raise DatabaseUnavailable(
             "COLLECTBOT_DATABASE_URL is not a database URL "

@@ -114,6 +114,20 @@ def redeem(
     return _link_chat(conn, session.chat_id, row.customer_id, row.contact_name or first_name, language_code, now)
 
 
+LOCALE_LENGTH = Contact.__table__.c.locale.type.length  # 16
+
+
+def _fitting_locale(language_code: str) -> str:
+    """The client's tag as the contact's locale; a tag longer than the column ("pt-BR-u-nu-arab") keeps
+    its language and region ("pt_BR"), which is all the formatting reads."""
+    tag = language_code.strip()
+    if len(tag) <= LOCALE_LENGTH:
+        return tag
+    parts = tag.replace("-", "_").split("_")
+    region = parts[1] if len(parts) > 1 and len(parts[1]) == 2 and parts[1].isalpha() else ""
+    return f"{parts[0]}_{region}" if region else parts[0][:LOCALE_LENGTH]
+
+
 def _link_chat(
     conn: Connection, chat_id: int, customer_id: int, name: str, language_code: str, now: datetime
 ) -> Linked:
@@ -128,7 +142,7 @@ def _link_chat(
             text="the chat was linked to another customer with a new link",
         )
     language = language_of(language_code)
-    locale = language_code.strip() if language in SUPPORTED_LOCALES else None
+    locale = _fitting_locale(language_code) if language in SUPPORTED_LOCALES else None
     mine = conn.execute(
         select(c.c.id, c.c.name).where(c.c.telegram_chat_id == chat_id, c.c.customer_id == customer_id)
     ).first()

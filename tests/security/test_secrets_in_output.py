@@ -54,7 +54,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[tuple[FakeTelegram, dict[str, str]]]:
+def world(tmp_path: Path) -> Iterator[tuple[FakeTelegram, dict[str, str]]]:
+    """SQLite only: where the ledger lives changes nothing here (the PostgreSQL password has its own tests)."""
+    database_url = f"sqlite:///{tmp_path}/secrets.db"
     with FakeTelegram(token=TG_TOKEN).in_thread() as tg:
         app = make_app(database_url, tg)
         load_ledger(app, tmp_path)
@@ -103,13 +105,10 @@ def run_then_stop(env: dict[str, str], cwd: Path, *, debug: bool = False, wait_f
     return proc.returncode, log.read_text()
 
 
-COMMANDS = [
-    ("balance", "ACME"),
-    ("report", "aging", "--format", "csv"),
+COMMANDS = [  # the ones that use the Bot API (the token), and a refusal
     ("sweep", "--now", "2026-03-16T13:00:00+00:00"),
     ("link", "ACME"),
     ("link", "--all-unlinked", "--format", "csv"),
-    ("policy", "check", "/nonexistent/policy.toml"),
     ("balance", "NOBODY"),
 ]
 
@@ -179,3 +178,14 @@ def test_a_database_password_never_shows(tmp_path: Path, url: str) -> None:
     assert res.returncode == 1 and leaks(res.stdout + res.stderr) == [], res.stderr
     status, output = run_then_stop(env, tmp_path, debug=True)
     assert status == 1 and leaks(output) == [], output
+
+
+@pytest.mark.parametrize("url", [f"postgresql+psycopg://collect:{DB_PASSWORD}@127.0.0.1:54x32/ledger",
+                                 f"postgresql+psycopg://collect:{DB_PASSWORD}@[::1/ledger"], ids=["port", "host"])
+def test_a_malformed_database_url_is_one_line_without_the_password(tmp_path: Path, url: str) -> None:
+    """Before the fix, a port that is not a number ended every command in a ValueError traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COLLECTBOT_", "TELEGRAM_", "SLACK_"))}
+    res = run(env | {"COLLECTBOT_DATABASE_URL": url}, tmp_path, "balance", "ACME")
+    assert res.returncode == 1 and res.stdout == "", res.stderr
+    (line,) = res.stderr.strip().splitlines()
+    assert line.startswith("error: COLLECTBOT_DATABASE_URL is not a database URL") and leaks(line) == [], line

@@ -7,6 +7,7 @@ import asyncio
 import io
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import fields, replace
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import MessageLimit, ParseMode
@@ -20,7 +21,18 @@ log = logging.getLogger("collectbot.telegram")
 
 
 def inbound_of(update: Update) -> Inbound | None:
-    """The update as plain values; None for anything but a private chat's message or button."""
+    """The update as plain values; None for anything but a private chat's message or button.
+
+    NUL characters are dropped from every text: PostgreSQL cannot store them, and no person means one
+    (a message holding one used to fail with the error line)."""
+    inbound = _inbound_of(update)
+    if inbound is None:
+        return None
+    texts = {f.name: getattr(inbound, f.name) for f in fields(inbound) if isinstance(getattr(inbound, f.name), str)}
+    return replace(inbound, **{k: v.replace("\x00", "") for k, v in texts.items() if "\x00" in v})
+
+
+def _inbound_of(update: Update) -> Inbound | None:
     chat = update.effective_chat
     if chat is None or chat.type != chat.PRIVATE:
         return None
