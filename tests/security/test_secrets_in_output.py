@@ -6,8 +6,8 @@ SLACK_SIGNING_SECRET set (Telegram is the fake Bot API, so the token is really u
 against a Bot API that refuses the token or cannot be reached, and with a PostgreSQL URL that
 carries a password (a server that is not there, a wrong password). `collectbot` has no
 verbosity option; to see what a DEBUG log would show, the same entry point also runs under a
-root logger set to DEBUG. (Slack is not wired on main yet: its tokens are only set here; the
-Slack adapter's own log lines are for its tests.)
+root logger set to DEBUG. Slack runs against the fake Slack Web API (Socket Mode, as
+SLACK_APP_TOKEN is set), so its tokens are really used too.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import COLLECTBOT, POSTGRES_URL, cli_env
+from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.handlers.telegram.harness import link_token, load_ledger, make_app
 
@@ -57,7 +58,8 @@ def free_port() -> int:
 def world(tmp_path: Path) -> Iterator[tuple[FakeTelegram, dict[str, str]]]:
     """SQLite only: where the ledger lives changes nothing here (the PostgreSQL password has its own tests)."""
     database_url = f"sqlite:///{tmp_path}/secrets.db"
-    with FakeTelegram(token=TG_TOKEN).in_thread() as tg:
+    slack_fake = FakeSlack(bot_token=SECRETS["SLACK_BOT_TOKEN"], app_token=SECRETS["SLACK_APP_TOKEN"])
+    with FakeTelegram(token=TG_TOKEN).in_thread() as tg, slack_fake.in_thread() as slack:
         app = make_app(database_url, tg)
         load_ledger(app, tmp_path)
         token = link_token(app, "BETA")
@@ -68,7 +70,7 @@ def world(tmp_path: Path) -> Iterator[tuple[FakeTelegram, dict[str, str]]]:
             "COLLECTBOT_TELEGRAM_API_URL": tg.api_url,
             "COLLECTBOT_TELEGRAM_FILE_URL": tg.file_url,
             "COLLECTBOT_SWEEP_INTERVAL_MINUTES": "0",
-            "COLLECTBOT_SLACK_API_URL": "http://127.0.0.1:9/api/",
+            "COLLECTBOT_SLACK_API_URL": slack.api_url,  # Slack on too (Socket Mode: SLACK_APP_TOKEN is set)
             "COLLECTBOT_SLACK_CHANNEL": "C0CASES",
         }
         yield tg, env
