@@ -277,26 +277,36 @@ def _import_payments(conn: Connection, source: _Source, ctx: ImportContext, dry_
     errors = RowErrors()
     customers = import_reads.customer_infos(conn)
     payments = _read(source, rows_.payment_rules(customers), errors)
-    suspects = import_reads.mismatched_targets(conn, rows_.allocation_targets(payments))
-    rows_.check_payment_targets(payments, import_reads.doc_infos(conn, suspects), customers, errors, suspects)
-    if errors:
-        raise _Refused(errors)
-    if dry_run:
-        return ledger_writes.write_payments(conn, payments.rows, dry_run=True)
+    targets = rows_.allocation_targets(payments)
+    documents = None
     with ledger_writes.bulk_cache(conn):
+        if arming.most_customers(conn, {r[1] for r in payments.rows}):
+            # The settlement after the write reads every customer's documents: read them once,
+            # now, and check what the applies_to name against them.
+            documents = arming.ledger_documents(conn)
+            suspects = rows_.unmatched_targets(targets, documents[0])
+        else:
+            suspects = import_reads.mismatched_targets(conn, targets)
+        rows_.check_payment_targets(payments, import_reads.doc_infos(conn, suspects), customers, errors, suspects)
+        if errors:
+            raise _Refused(errors)
+        if dry_run:
+            return ledger_writes.write_payments(conn, payments.rows, dry_run=True)
         changes = ledger_writes.write_payments(conn, payments.rows)
-        _settle_payments(conn, payments, changes)
+        _settle_payments(conn, payments, changes, documents)
     return changes
 
 
-def _settle_payments(conn: Connection, payments: Batch, changes: Changes) -> None:
+def _settle_payments(
+    conn: Connection, payments: Batch, changes: Changes, documents: tuple[list[tuple], list[tuple]] | None
+) -> None:
     if changes.top or changes.added is None:
-        arming.settle(conn, changes.customers)
+        arming.settle(conn, changes.customers, documents=documents)
     else:  # the table was empty: its rows are the file's, no need to read them back
         rows = payments.rows  # each allocates no more than itself: the row rule refused any other
         paid = [(r[1], r[4], r[3], r[2], True) for r in rows]
         parts = [(r[1], r[4], ref, cents, r[2]) for r in rows for ref, cents in r[6]]
-        arming.settle(conn, changes.customers, payments=(paid, parts))
+        arming.settle(conn, changes.customers, documents=documents, payments=(paid, parts))
 
 
 _IMPORTERS = {

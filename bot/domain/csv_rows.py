@@ -381,6 +381,15 @@ def allocation_targets(payments: Batch) -> set[tuple[str, int, str]]:
     return {(ref, row[1], row[4]) for row in payments.rows for ref, _ in row[6]}
 
 
+def unmatched_targets(targets: Iterable[tuple[str, int, str]], items: Iterable[Sequence]) -> set[str]:
+    """Of (document ref, customer id, currency) targets, the refs no item matches: what an applies_to
+    may not name. `items`: rows (customer id, id, currency, ref, ...) of every invoice and debit note
+    the targets' customers have (storage.arming.ledger_documents)."""
+    items = items if isinstance(items, list) else list(items)
+    known = set(zip(map(itemgetter(3), items), map(itemgetter(0), items), map(itemgetter(2), items)))
+    return {ref for ref, _, _ in set(targets).difference(known)}
+
+
 def check_payment_targets(
     payments: Batch,
     ledger: Mapping[str, DocInfo],
