@@ -11,8 +11,10 @@ sweep's index is brought up to date for the customers whose ledger changed
 from __future__ import annotations
 
 import csv
+import gc
 import io
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import count
@@ -178,6 +180,37 @@ def import_file(
         data = path.read_bytes()
     except OSError as exc:
         raise ImportFailed([f"cannot read {path}: {exc.strerror}"]) from None
+    with _no_cycle_collection():
+        return _import(engine, kind, path, data, ctx, dry_run, progress)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused while an import runs, and set back as it was after.
+
+    A million-row file keeps millions of tuples alive at once; each full collection walks them
+    all, and there are a dozen while they pile up: a fifth of the settlement's time, for no
+    cycle (the rows are plain tuples, freed by their reference counts). Garbage with cycles
+    made meanwhile is collected once the import ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _import(
+    engine: Engine,
+    kind: str,
+    path: Path,
+    data: bytes,
+    ctx: ImportContext,
+    dry_run: bool,
+    progress: Callable[[Iterator], Iterator] | None,
+) -> ImportResult:
     try:
         text = _decode(data)
         sep, order = _separator(text, KINDS[kind])
