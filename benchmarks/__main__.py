@@ -33,22 +33,34 @@ def machine() -> dict:
     """nproc, CPU model (/proc/cpuinfo), RAM (/proc/meminfo), Python and SQLite versions."""
     cpu, ram = "unknown", "unknown"
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     try:
-        kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal"))
+        kib = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
         ram = f"{kib / 1024 / 1024:.1f} GiB"
     except (OSError, StopIteration):
         pass
     try:
-        load = "{:.1f}".format(os.getloadavg()[0])
+        load = f"{os.getloadavg()[0]:.1f}"
     except OSError:
         load = "?"
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": ram, "load": load,
-            "python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram": ram,
+        "load": load,
+        "python": sys.version.split()[0],
+        "sqlite": sqlite3.sqlite_version,
+    }
 
 
 def discover(only: set[str] | None) -> list[str]:
@@ -120,15 +132,18 @@ def main(argv: list[str] | None = None) -> int:
             got = module.results(args.scale, args.out)
         except Exception as exc:  # one benchmark failing does not lose the others
             traceback.print_exc()
-            got = [{"figure": f"benchmarks/{name}.py", "measured": f"failed: {type(exc).__name__}: {exc}",
-                    "met": False}]
+            got = [
+                {"figure": f"benchmarks/{name}.py", "measured": f"failed: {type(exc).__name__}: {exc}", "met": False}
+            ]
         for f in got:
             f.setdefault("source", name)
         figures += got
         print(f"[benchmarks] {name}: {len(got)} figures in {time.perf_counter() - t:.0f} s", file=sys.stderr)
     text = table(figures, m, started, args.scale)
-    (args.out / "figures.json").write_text(json.dumps({"machine": m, "started": started, "scale": args.scale,
-                                                      "figures": figures}, indent=2, default=str), encoding="utf-8")
+    (args.out / "figures.json").write_text(
+        json.dumps({"machine": m, "started": started, "scale": args.scale, "figures": figures}, indent=2, default=str),
+        encoding="utf-8",
+    )
     print(text)
     if not args.no_readme:
         write_readme(args.readme, text)

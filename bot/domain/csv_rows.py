@@ -386,7 +386,7 @@ def unmatched_targets(targets: Iterable[tuple[str, int, str]], items: Iterable[S
     may not name. `items`: rows (customer id, id, currency, ref, ...) of every invoice and debit note
     the targets' customers have (storage.arming.ledger_documents)."""
     items = items if isinstance(items, list) else list(items)
-    known = zip(map(itemgetter(3), items), map(itemgetter(0), items), map(itemgetter(2), items))
+    known = zip(map(itemgetter(3), items), map(itemgetter(0), items), map(itemgetter(2), items), strict=True)
     return {ref for ref, _, _ in set(targets).difference(known)}
 
 

@@ -226,10 +226,22 @@ def test_bad_targets_read_the_same_however_many_customers_the_file_names(
     """An import naming most customers checks applies_to against the documents it reads for the
     settlement; one naming few asks the database: the same lines either way."""
     extra = [f"X{n},Other {n},default,USD,,30,en,UTC,US,," for n in range(others)]
-    load(engine, tmp_path, "customers", "C1,One,default,USD,,30,en,UTC,US,,", "C2,Two,default,USD,,30,en,UTC,US,,",
-         *extra)
-    load(engine, tmp_path, "documents", "INV-1,C1,invoice,2026-01-10,,10.00,USD,",
-         "INV-2,C2,invoice,2026-01-10,,10.00,USD,", "CN-1,C1,credit_note,2026-01-11,,1.00,USD,INV-1")
+    load(
+        engine,
+        tmp_path,
+        "customers",
+        "C1,One,default,USD,,30,en,UTC,US,,",
+        "C2,Two,default,USD,,30,en,UTC,US,,",
+        *extra,
+    )
+    load(
+        engine,
+        tmp_path,
+        "documents",
+        "INV-1,C1,invoice,2026-01-10,,10.00,USD,",
+        "INV-2,C2,invoice,2026-01-10,,10.00,USD,",
+        "CN-1,C1,credit_note,2026-01-11,,1.00,USD,INV-1",
+    )
     found = refused(
         engine,
         tmp_path,
