@@ -259,3 +259,21 @@ def test_bad_targets_read_the_same_however_many_customers_the_file_names(
         "line 5: currency EUR does not match 'INV-1' in USD",
     ]
     assert counts(engine)[2:] == (0, 0)
+
+
+def test_an_import_leaves_the_cycle_collector_as_it_found_it(ledger: Engine, tmp_path: Path) -> None:
+    """The import pauses Python's cycle collector while it runs (bulk rows hold no cycles); after it,
+    accepted or refused, the collector is on again, or still off if the caller had turned it off."""
+    import gc
+
+    assert gc.isenabled()
+    load(ledger, tmp_path, "payments", "P1,C1,2026-02-01,5.00,USD,,INV-1:5")
+    assert gc.isenabled()
+    refused(ledger, tmp_path, "payments", "P2,C1,2026-02-01,x,USD,,")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load(ledger, tmp_path, "payments", "P3,C1,2026-02-02,1.00,USD,,")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
