@@ -125,6 +125,22 @@ def settle(
     return len(writes)
 
 
+def ledger_documents(conn: Connection) -> tuple[list[tuple], list[tuple]]:
+    """(item rows, credit rows) of every customer, in the layouts `settle` takes as `documents`
+    (item rows: bot.domain.settlement's item layout, then the stored settled_on and whether
+    next_action_on is NULL). Two table scans: what `settle` reads when most customers changed,
+    read once by an import that also checks what its rows name against it."""
+    items = fetch_all(conn, _ITEMS.replace("{where}", "IS NOT NULL"))
+    credits = fetch_all(conn, _CREDITS.replace("{where}", "IS NOT NULL"))
+    return items, credits
+
+
+def most_customers(conn: Connection, customer_ids: Collection[int]) -> bool:
+    """Whether `settle` for these customers reads every customer's ledger (they are at least half)."""
+    count = conn.exec_driver_sql("SELECT count(*) FROM customer").scalar() or 0
+    return bool(count) and len(customer_ids) * 2 >= count
+
+
 REBUILD_SHARE = 4  # an update of at least 1/4 of the documents builds the armed index again instead
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from itertools import chain
 
 from sqlalchemy import Connection
 
@@ -160,7 +161,7 @@ def _sqlite_insert(conn: Connection, rows: list[Row]) -> None:
     insert = "INSERT INTO customer_key (customer_id, key, whole, search) VALUES "
     whole = len(rows) - len(rows) % _PER_INSERT
     if whole:
-        flat = [tuple(v for row in rows[i : i + _PER_INSERT] for v in row) for i in range(0, whole, _PER_INSERT)]
+        flat = [tuple(chain.from_iterable(rows[i : i + _PER_INSERT])) for i in range(0, whole, _PER_INSERT)]
         conn.exec_driver_sql(insert + ", ".join(["(?, ?, ?, ?)"] * _PER_INSERT), flat)
     if whole < len(rows):
         conn.exec_driver_sql(insert + "(?, ?, ?, ?)", rows[whole:])

@@ -286,7 +286,10 @@ def write_payments(conn: Connection, rows: list[tuple], *, dry_run: bool = False
     stored, top = import_reads.stored(conn, "payment", (*PAYMENT_FIELDS[1:], "status"), [r[0] for r in rows])
     if stored:
         stored = import_reads.with_allocations(conn, stored)
-    changes = import_reads.compare([(*r[:width], _CONFIRMED, r[width]) for r in rows], stored, width + 2, 1)
+    if stored:
+        changes = import_reads.compare([(*r[:width], _CONFIRMED, r[width]) for r in rows], stored, width + 2, 1)
+    else:  # nothing to compare with: every row is new, as given
+        changes = import_reads.compare(rows, stored, width, 1)
     changes.top = top
     if dry_run or not (changes.new or changes.changed):
         return changes

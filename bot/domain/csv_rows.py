@@ -225,7 +225,7 @@ def payment_rules(customers: Mapping[str, CustomerInfo]) -> FileRules:
     """payments.csv: rows in PAYMENT_FIELDS order, then the applies_to allocations."""
 
     def row(ref: str, customer: CustomerInfo, day: str, cents: int, cur: str, method: str, parts: tuple) -> tuple:
-        if parts and sum(c for _, c in parts) > cents:
+        if parts and (parts[0][1] if len(parts) == 1 else sum(c for _, c in parts)) > cents:
             raise Refused("applies_to amounts add up to more than the payment")
         return (ref, customer.id, day, cents, cur, method, parts)
 
@@ -383,6 +383,15 @@ def allocation_targets(payments: Batch) -> set[tuple[str, int, str]]:
     """(document ref, customer id, currency) of every document a payment's applies_to names:
     each must be an invoice or debit note of that customer in that currency."""
     return {(ref, row[1], row[4]) for row in payments.rows for ref, _ in row[6]}
+
+
+def unmatched_targets(targets: Iterable[tuple[str, int, str]], items: Iterable[Sequence]) -> set[str]:
+    """Of (document ref, customer id, currency) targets, the refs no item matches: what an applies_to
+    may not name. `items`: rows (customer id, id, currency, ref, ...) of every invoice and debit note
+    the targets' customers have (storage.arming.ledger_documents)."""
+    items = items if isinstance(items, list) else list(items)
+    known = zip(map(itemgetter(3), items), map(itemgetter(0), items), map(itemgetter(2), items), strict=True)
+    return {ref for ref, _, _ in set(targets).difference(known)}
 
 
 def check_payment_targets(

@@ -44,7 +44,7 @@ def settled_days(
     """item id -> the day from which it is settled, for the items (rows) that are; an item not in the
     answer is not known to be settled. Given the customers' whole ledgers: every credit, payment and
     allocation of each customer whose items are given."""
-    pools: dict[tuple, list] = {}  # (customer, currency) -> [all credit, latest day, every payment exact]
+    pools: dict[tuple, list] = {}  # (customer, currency) -> [all credit, latest day, every payment exact, ...]
     named: dict[str, list] = {}  # item ref -> [cents naming it, latest day, customer, currency]
     for cid, cur, related, cents, day in credits:
         _add(pools, (cid, cur), cents, day)
@@ -66,7 +66,7 @@ def settled_days(
         key = (cid, cur)
         pool = get(key)
         if pool is None:
-            pool = pools[key] = [cents, day, True]
+            pool = pools[key] = [cents, day, True, 0, 0, []]
         else:
             pool[0] += cents
             if day > pool[1]:
@@ -75,37 +75,37 @@ def settled_days(
             pool[2] = False
 
     # Steps 1 and 2 per item; an item they settle is settled from the day the last of what names it
-    # came. The others wait, per customer and currency, for step 3.
+    # came. The others wait in their pool (customer, currency) for step 3: pool[3] is what steps 1-2
+    # used of its credit, pool[4] what the waiting items still lack, pool[5] those items with it.
     out: dict[int, object] = {}
-    waiting: dict[tuple, list] = {}  # (customer, currency) -> [used by steps 1-2, what is left, [(row, left)]]
     nget = named.get
     for row in items:
-        cid, cur = key = (row[0], row[2])
-        pool = get(key)
+        pool = get((row[0], row[2]))
         if pool is None or not pool[2]:  # no credit in that currency, or not exactly known
             continue
-        hit = nget(row[3])
-        if hit is not None and not (hit[2] == cid and hit[3] == cur):
-            hit = _named(named, row[3], cid, cur)
         amount = row[4]
-        rest = amount if hit is None else (amount - hit[0] if amount > hit[0] else 0)
-        group = waiting.get(key)
-        if group is None:
-            group = waiting[key] = [0, 0, []]
-        group[0] += amount - rest
-        if rest:
-            group[1] += rest
-            group[2].append((row, rest))
+        hit = nget(row[3])
+        if hit is not None and not (hit[2] == row[0] and hit[3] == row[2]):
+            hit = _named(named, row[3], row[0], row[2])
+        if hit is None:
+            if amount:
+                pool[4] += amount
+                pool[5].append((row, amount))
+            else:
+                out[row[1]] = row[5]
+        elif amount > hit[0]:
+            pool[3] += hit[0]
+            pool[4] += amount - hit[0]
+            pool[5].append((row, amount - hit[0]))
         else:
+            pool[3] += amount
             issue = row[5]
-            out[row[1]] = issue if hit is None or hit[1] < issue else hit[1]
+            out[row[1]] = issue if hit[1] < issue else hit[1]
     # Step 3: the rest of all credit, oldest item first.
-    for key, (used, rests, rows) in waiting.items():
-        pool = pools[key]
-        left = pool[0] - used
+    for total, latest, _, used, rests, rows in pools.values():
+        left = total - used
         if not rows or left <= 0:
             continue
-        latest = pool[1]
         if left >= rests:  # enough for all of them: order does not matter
             for row, _ in rows:
                 out[row[1]] = row[5] if latest < row[5] else latest
@@ -148,10 +148,10 @@ def _name(named: dict[str, list], ref: str, cid: object, cur: str, cents: int, d
 
 
 def _add(into: dict[tuple, list], key: tuple, cents: int, day: object) -> list:
-    """into[key] = [cents so far, latest day, True]: add `cents` on `day`."""
+    """into[key] = [cents so far, latest day, True, 0, 0, []] (settled_days' pool): add `cents` on `day`."""
     hit = into.get(key)
     if hit is None:
-        hit = into[key] = [cents, day, True]
+        hit = into[key] = [cents, day, True, 0, 0, []]
     else:
         hit[0] += cents
         if day > hit[1]:

@@ -217,3 +217,63 @@ def test_a_reimport_counts_new_changed_and_unchanged_rows(ledger: Engine, tmp_pa
     assert (pays.rows, pays.new, pays.changed, pays.unchanged) == (1, 0, 1, 0)  # another applies_to: changed
     same = load(ledger, tmp_path, "customers", "C1,One,default,usd,,30,en,UTC,us,,")
     assert (same.new, same.changed, same.unchanged) == (0, 0, 1)
+
+
+@pytest.mark.parametrize("others", [0, 4], ids=["file names most customers", "file names few customers"])
+def test_bad_targets_read_the_same_however_many_customers_the_file_names(
+    engine: Engine, tmp_path: Path, others: int
+) -> None:
+    """An import naming most customers checks applies_to against the documents it reads for the
+    settlement; one naming few asks the database: the same lines either way."""
+    extra = [f"X{n},Other {n},default,USD,,30,en,UTC,US,," for n in range(others)]
+    load(
+        engine,
+        tmp_path,
+        "customers",
+        "C1,One,default,USD,,30,en,UTC,US,,",
+        "C2,Two,default,USD,,30,en,UTC,US,,",
+        *extra,
+    )
+    load(
+        engine,
+        tmp_path,
+        "documents",
+        "INV-1,C1,invoice,2026-01-10,,10.00,USD,",
+        "INV-2,C2,invoice,2026-01-10,,10.00,USD,",
+        "CN-1,C1,credit_note,2026-01-11,,1.00,USD,INV-1",
+    )
+    found = refused(
+        engine,
+        tmp_path,
+        "payments",
+        "P1,C1,2026-02-01,5.00,USD,,INV-404:1",
+        "P2,C1,2026-02-01,5.00,USD,,INV-2:1",
+        "P3,C1,2026-02-01,5.00,USD,,CN-1:1",
+        "P4,C1,2026-02-01,5.00,EUR,,INV-1:1",
+        "P5,C1,2026-02-01,5.00,USD,,INV-1:1",
+    )
+    assert found == [
+        "line 2: applies_to names unknown document 'INV-404'",
+        "line 3: applies_to document 'INV-2' belongs to customer 'C2'",
+        "line 4: applies_to document 'CN-1' is a credit_note, not an invoice or debit note",
+        "line 5: currency EUR does not match 'INV-1' in USD",
+    ]
+    assert counts(engine)[2:] == (0, 0)
+
+
+def test_an_import_leaves_the_cycle_collector_as_it_found_it(ledger: Engine, tmp_path: Path) -> None:
+    """The import pauses Python's cycle collector while it runs (bulk rows hold no cycles); after it,
+    accepted or refused, the collector is on again, or still off if the caller had turned it off."""
+    import gc
+
+    assert gc.isenabled()
+    load(ledger, tmp_path, "payments", "P1,C1,2026-02-01,5.00,USD,,INV-1:5")
+    assert gc.isenabled()
+    refused(ledger, tmp_path, "payments", "P2,C1,2026-02-01,x,USD,,")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load(ledger, tmp_path, "payments", "P3,C1,2026-02-02,1.00,USD,,")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
