@@ -75,16 +75,28 @@ class App:
         )
 
 
-def build_sweeper(app: App, debtor=None, staff=None):  # noqa: ANN001, ANN201
-    """The sweep wired to this app's channels (console ones until chat adapters are configured)."""
-    from bot.scheduler.channels import ConsoleDebtorChannel, ConsoleStaffChannel
+_CONSOLE = object()  # "use the console channel" (the default of build_sweeper)
+
+
+def build_sweeper(app: App, debtor=_CONSOLE, staff=None):  # noqa: ANN001, ANN201
+    """The sweep wired to these channels: `debtor` a DebtorChannel, or None when Telegram is off
+    (reminders then stay pending in the outbox); the console for both by default (demo, tests)."""
+    from bot.scheduler.channels import ConsoleDebtorChannel
     from bot.scheduler.sweep import Sweeper
 
     policy = app.policy  # before the engine: a broken policy stops the command before it touches the database
     return Sweeper(
         engine=app.engine,
         policy=policy,
-        debtor=debtor or ConsoleDebtorChannel(),
-        staff=staff or ConsoleStaffChannel(),
+        debtor=ConsoleDebtorChannel() if debtor is _CONSOLE else debtor,
+        staff=staff or build_alert_channel(app),
         renderer=app.renderer,
     )
+
+
+def build_alert_channel(app: App):  # noqa: ANN201
+    """HOOK (Slack): where staff alerts are posted. The console (the log) until the Slack adapter
+    returns its AlertChannel here when SLACK_BOT_TOKEN and COLLECTBOT_SLACK_CHANNEL are set."""
+    from bot.scheduler.channels import ConsoleAlertChannel
+
+    return ConsoleAlertChannel()

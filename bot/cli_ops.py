@@ -9,7 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bot.app import build_sweeper
+from bot.app import build_alert_channel, build_sweeper
+from bot.scheduler.delivery import run_sync
 from bot.cli_support import Fmt, build_app, err, fail, out, parse_day, print_json
 from bot.services.customers import CustomerAmbiguous, CustomerNotFound
 
@@ -48,10 +49,11 @@ def sweep(
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan only: record and send nothing."),
     fmt: Fmt = typer.Option(Fmt.text, "--format"),
 ) -> None:
-    """Run one sweep now: plan, record in the outbox, send."""
+    """Run one sweep now: plan, record in the outbox, send through the configured Telegram bot, tell staff."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     the_app = build_app(now)
-    report = build_sweeper(the_app).sweep(the_app.now(), dry_run=dry_run)
+    _ = the_app.policy  # a broken policy is one line before anything else
+    report = run_sync(_sweep(the_app, dry_run))
     if fmt is Fmt.json:
         print_json(report.as_json())
         return
@@ -66,6 +68,32 @@ def sweep(
         for m in report.messages:
             t.add_row(escape(m.customer_ref), m.status, m.step, escape(", ".join(f"{r} ({s})" for r, s in m.items)))
         out.print(t)
+
+
+async def _sweep(the_app, dry_run: bool):  # noqa: ANN001, ANN202
+    """Check the token (a wrong one is one line, nothing recorded), record, deliver, post; the report."""
+    from telegram.error import InvalidToken
+
+    from bot.handlers.telegram.botapi import TelegramUnavailable
+    from bot.handlers.telegram.delivery import TelegramDebtorChannel
+
+    channel = None
+    if not dry_run and the_app.settings.telegram_bot_token is not None:
+        channel = TelegramDebtorChannel.for_app(the_app)
+        try:
+            await channel.open()
+        except TelegramUnavailable as exc:
+            await channel.close()
+            if isinstance(exc.__cause__, InvalidToken):
+                fail(str(exc))
+            err.print(f"warning: {exc}; reminders are recorded and stay pending", markup=False)
+            channel = None
+    sweeper = build_sweeper(the_app, debtor=channel, staff=build_alert_channel(the_app))
+    try:
+        return await sweeper.run(the_app.now(), dry_run=dry_run)
+    finally:
+        if channel is not None:
+            await channel.close()
 
 
 @policy_app.command("check")

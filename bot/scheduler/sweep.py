@@ -25,13 +25,17 @@ from bot.domain.ladder import CustomerFacts, CustomerPlan, customer_paused, plan
 from bot.domain.plans import PlanFacts, PlanReview, review_plan
 from bot.domain.policy import Policy
 from bot.scheduler import claims, compose
-from bot.scheduler.channels import ContactUnreachable, DebtorChannel, Outgoing, StaffChannel
+from bot.scheduler.channels import AlertChannel, DebtorChannel
+from bot.scheduler.dbpool import run_db
+from bot.scheduler.delivery import AlertPoster, Delivery, recover_dead_claims, run_sync
 from bot.services.customers import CustomerRow, customers_by_id
+from bot.services.keyboards import reminder_keyboard
 from storage import approvals, arming, events, outbox
 from storage import plans as plan_store
 from storage.ledger_reads import ledgers
+from storage.outbound import MessageStatus, SendStatus, enqueue
 from storage.pauses import load_pauses
-from storage.tables import Contact, Customer, Document, Promise, ReminderSend
+from storage.tables import Customer, Document, OutboundMessage, Promise, ReminderSend
 
 log = logging.getLogger("collectbot.sweep")
 CHUNK = 500
@@ -45,6 +49,7 @@ class MessageReport:
     step: str
     items: list[tuple[str, str]]  # (doc_ref, step)
     status: str
+    message_id: int | None = None  # the outbound message this sweep recorded (status follows its delivery)
 
     def as_json(self) -> dict:
         return {
@@ -85,19 +90,78 @@ class ChunkFacts:
     agreed: dict
 
 
+# What `sweep --format json` says of a message, from its outbound message's status (DESIGN's four words):
+# an unknown send was attempted (staff were told), a refused one reached nobody (staff were told),
+# one still pending (Telegram off or failing before the request left) goes out later.
+REPORTED = {
+    MessageStatus.SENT: "sent",
+    MessageStatus.UNKNOWN: "sent",
+    MessageStatus.NO_CHANNEL: "no_channel",
+    MessageStatus.FAILED: "no_channel",
+    MessageStatus.PENDING: "deferred",
+    MessageStatus.SENDING: "deferred",
+}
+
+
 @dataclass
 class Sweeper:
+    """One sweep: `record` plans and records (database only), `deliver` sends what was recorded.
+
+    `debtor` is None when Telegram is off: reminders to linked chats are recorded and stay
+    `pending` for `collectbot run` or the next sweep with Telegram on. `staff` posts the staff
+    alerts recorded by the sweep (and any other pending ones) after their transactions commit.
+    """
+
     engine: Engine
     policy: Policy
-    debtor: DebtorChannel
-    staff: StaffChannel
+    debtor: DebtorChannel | None
+    staff: AlertChannel
     renderer: object  # messages.Renderer
     company_name: str = "collectbot"
 
     def sweep(self, now: datetime, *, dry_run: bool = False) -> SweepReport:
+        """One whole sweep, blocking: record, then deliver and post (see `run`)."""
+        if dry_run:
+            return self.record(now, dry_run=True)
+        return run_sync(self.run(now))
+
+    async def run(self, now: datetime, *, dry_run: bool = False) -> SweepReport:
+        """Record (in a database thread), then deliver this sweep's messages and post alerts on this loop."""
+        report = await run_db(self.record, now, dry_run=dry_run)
+        if not dry_run:
+            await self.deliver(report, now)
+        return report
+
+    async def deliver(self, report: SweepReport, now: datetime) -> None:
+        """Send this sweep's messages, then any others waiting unreserved; post pending staff alerts.
+
+        Each message's reported status becomes what its delivery came to (REPORTED).
+        """
+        own = [m.message_id for m in report.messages if m.message_id is not None]
+        results: dict[int, str] = {}
+        if self.debtor is not None:
+            delivery = Delivery(self.engine, self.debtor, self.renderer, lambda: now)
+            results = await delivery.deliver(own)
+            await delivery.deliver(None, reserved=False)
+        elif own:
+            log.warning(
+                "Telegram is off (TELEGRAM_BOT_TOKEN not set): %d reminder(s) to linked chats recorded and left "
+                "pending for `collectbot run` or the next sweep with Telegram on", len(own)
+            )
+        await AlertPoster(self.engine, self.staff, lambda: now).post_pending()
+        missing = [mid for mid in own if mid not in results]
+        if missing:
+            results.update(await run_db(_statuses, self.engine, missing))
+        for m in report.messages:
+            if m.message_id is not None:
+                m.status = REPORTED.get(results.get(m.message_id, ""), "deferred")
+        report.messages.sort(key=lambda m: (m.customer_ref, m.status))
+
+    def record(self, now: datetime, *, dry_run: bool = False) -> SweepReport:
+        """Plan every customer whose items need a look and record the outcome; no network call."""
         report = SweepReport(now)
         if not dry_run:
-            report.recovered_unknown = self._recover_orphans(now)
+            report.recovered_unknown = recover_dead_claims(self.engine, now)
             self._settle_promises(now, report)
         with self.engine.connect() as conn:
             armed = _armed_items(conn, now)
@@ -190,7 +254,7 @@ class Sweeper:
             if status in ("deferred", "dry_run"):
                 for d in plan.due:
                     plan.next_action[d.item.ref] = today
-            channel = self.debtor.name if contacts.get(cid) else "none"
+            channel = self._channel_name if contacts.get(cid) else "none"
             if speaks and status in ("deferred", "dry_run"):
                 tone = plan.tone.name if plan.tone else INSTALLMENT
                 report.messages.append(MessageReport(c.ref, channel, tone, _report_items(plan), status))
@@ -203,8 +267,8 @@ class Sweeper:
                 continue
             done = self._execute(c, plan, status, today, now, doc_ids.get(cid, {}), contacts.get(cid, []), report, ends)
             if done is not None:  # only what this process won and did (another sweeper may have the rest)
-                tone, items, final = done
-                report.messages.append(MessageReport(c.ref, channel, tone, items, final))
+                tone, items, final, message_id = done
+                report.messages.append(MessageReport(c.ref, channel, tone, items, final, message_id))
 
     def _review_plans(  # noqa: PLR0913
         self,
@@ -250,6 +314,10 @@ class Sweeper:
 
     # -- recording and sending ----------------------------------------------------------
 
+    @property
+    def _channel_name(self) -> str:
+        return self.debtor.name if self.debtor is not None else "telegram"
+
     def _execute(
         self,
         c: CustomerRow,
@@ -261,10 +329,15 @@ class Sweeper:
         contacts: list,
         report: SweepReport,
         ends: list[tuple[PlanFacts, PlanReview]] = (),
-    ) -> tuple[str, list[tuple[str, str]], str] | None:
-        """Record skips, heads-ups and intent; send; returns (tone, items, status) of what this process did."""
-        message_key = uuid.uuid4().hex
-        won: set[str] = set()
+    ) -> tuple[str, list[tuple[str, str]], str, int | None] | None:
+        """Record skips, heads-ups, intent and the rendered message in ONE transaction (no network call).
+
+        Returns (tone, items, status, outbound message id) of what this process won (another
+        sweeper may have the rest). A customer with reachable chats gets one `reminder` message in
+        the outbox, rendered for each chat in its contact's language with the six buttons; its
+        reminder_send rows are `pending` and point at it. Without one, the rows are `no_channel`
+        and the sales rep is asked to phone (a staff alert recorded here, posted after commit).
+        """
         due = [d for d in plan.due if status in ("sent", "no_channel")]
         announce = [(f, inst) for f, inst in plan.installments if status in ("sent", "no_channel")]
         with self.engine.begin() as conn:
@@ -283,13 +356,14 @@ class Sweeper:
                         doc_refs=[item.ref],
                         text=f"{step.name} skipped: a later step is already due",
                     )
-            row_status = "sending" if status == "sent" else "no_channel"
+            row_status = SendStatus.PENDING if status == "sent" else SendStatus.NO_CHANNEL
+            tone_of = plan.tone.name if plan.tone else INSTALLMENT
             rows = [
-                self._row(c, doc_ids[d.item.ref], d.step.name, row_status, today, now, message_key, tone=plan.tone.name)
+                self._row(c, doc_ids[d.item.ref], d.step.name, row_status, today, now, "", tone=tone_of)
                 for d in due
             ]
             rows += [
-                self._row(c, None, INSTALLMENT, row_status, today, now, message_key, tone=INSTALLMENT)
+                self._row(c, None, INSTALLMENT, row_status, today, now, "", tone=INSTALLMENT)
                 | {"key": plan_store.installment_key(f.id, inst.seq)}
                 for f, inst in announce
             ]
@@ -297,32 +371,40 @@ class Sweeper:
             outbox.set_next_actions(conn, [(doc_ids[r], day) for r, day in plan.next_action.items() if r in doc_ids])
             for item, step, when in plan.heads_ups:
                 text = compose.staff_text(self.renderer, "heads_up", c, [item], step.name, when)
-                self._alert(conn, c.id, c.ref, "heads_up", outbox.heads_up_key(item.ref, step.name), text, now, report)
+                self._alert(conn, c.id, "heads_up", outbox.heads_up_key(item.ref, step.name), text, now, report,
+                            [item.ref])
             for item, step in plan.awaiting:
                 text = compose.staff_text(self.renderer, "approval_needed", c, [item], step.name, step_date(item, step))
                 key = f"approval:{doc_ids[item.ref]}:{step.name}"
-                self._alert(conn, c.id, c.ref, "approval_needed", key, text, now, report)
-        sent_items = [d for d in due if outbox.doc_key(doc_ids[d.item.ref], d.step.name) in won]
-        sent_inst = [(f, inst) for f, inst in announce if plan_store.installment_key(f.id, inst.seq) in won]
-        if not sent_items and not sent_inst:
-            return None
-        tone = max((d.step for d in sent_items), key=lambda s: s.offset_days, default=None)
-        tone_name = tone.name if tone else INSTALLMENT
-        refs = [d.item.ref for d in sent_items] + [ref for f, _ in sent_inst for ref in f.doc_refs]
-        keys = [outbox.doc_key(doc_ids[d.item.ref], d.step.name) for d in sent_items]
-        keys += [plan_store.installment_key(f.id, inst.seq) for f, inst in sent_inst]
-        done_items = [(d.item.ref, d.step.name) for d in sent_items]
-        done_items += [(ref, INSTALLMENT) for f, _ in sent_inst for ref in f.doc_refs]
-        final = status
-        if status == "sent":
-            final = self._send(c, contacts, sent_items, sent_inst, tone, keys, now)
-        if final == "no_channel":
-            why = "no linked chat" if status == "no_channel" else "every linked chat blocked the bot"
-            notes = " ".join(compose.installment_note(f, inst) for f, inst in sent_inst)
-            text = compose.staff_text(
-                self.renderer, "chase_by_phone", c, [d.item for d in sent_items], tone_name, None, notes
-            )
-            with self.engine.begin() as conn:
+                self._alert(conn, c.id, "approval_needed", key, text, now, report, [item.ref])
+            sent_items = [d for d in due if outbox.doc_key(doc_ids[d.item.ref], d.step.name) in won]
+            sent_inst = [(f, inst) for f, inst in announce if plan_store.installment_key(f.id, inst.seq) in won]
+            if not sent_items and not sent_inst:
+                return None
+            tone = max((d.step for d in sent_items), key=lambda s: s.offset_days, default=None)
+            tone_name = tone.name if tone else INSTALLMENT
+            refs = [d.item.ref for d in sent_items] + [ref for f, _ in sent_inst for ref in f.doc_refs]
+            keys = [outbox.doc_key(doc_ids[d.item.ref], d.step.name) for d in sent_items]
+            keys += [plan_store.installment_key(f.id, inst.seq) for f, inst in sent_inst]
+            done_items = [(d.item.ref, d.step.name) for d in sent_items]
+            done_items += [(ref, INSTALLMENT) for f, _ in sent_inst for ref in f.doc_refs]
+            message_id = None
+            if status == "sent":
+                candidates = self._render(c, contacts, sent_items, sent_inst, tone, now)
+                # Reserved for this process's own delivery right after the sweep (its report shows
+                # the outcome); freed for anyone if this process dies first (claims.dead_holders).
+                reserve = claims.claim_holder(self.engine).token if self.debtor is not None else ""
+                message_id = enqueue(
+                    conn, key=f"reminder:{sorted(keys)[0]}", customer_id=c.id, kind="reminder",
+                    candidates=candidates, now=now, doc_refs=refs, step=tone_name, claimed_by=reserve,
+                )
+                t = ReminderSend.__table__
+                conn.execute(update(t).where(t.c.key.in_(keys)).values(message_id=message_id))
+            else:
+                notes = " ".join(compose.installment_note(f, inst) for f, inst in sent_inst)
+                text = compose.staff_text(
+                    self.renderer, "chase_by_phone", c, [d.item for d in sent_items], tone_name, None, notes
+                )
                 events.record(
                     conn,
                     at=now,
@@ -330,115 +412,65 @@ class Sweeper:
                     actor="system",
                     customer_id=c.id,
                     doc_refs=refs,
-                    text=f"{tone_name}: {why}; sales rep asked to chase by phone",
+                    text=f"{tone_name}: no linked chat; sales rep asked to chase by phone",
                 )
-                self._alert(conn, c.id, c.ref, "chase_by_phone", f"chase:{keys[0]}", text, now, report)
-        self._actions(c, sent_items, now, report)
-        return tone_name, done_items, final
+                self._alert(conn, c.id, "chase_by_phone", f"chase:{keys[0]}", text, now, report, refs)
+            self._actions(conn, c, sent_items, now, report)
+        return tone_name, done_items, status, message_id
 
-    def _send(
-        self,
-        c: CustomerRow,
-        contacts: list,
-        items: list,
-        installments: list,
-        tone,  # noqa: ANN001
-        keys: list[str],
-        now: datetime,
-    ) -> str:
-        """Try the customer's reachable chats, first linked first; a 403 moves on to the next one."""
+    def _render(self, c: CustomerRow, contacts: list, items: list, installments: list, tone, now: datetime) -> list:  # noqa: ANN001
+        """The message for each reachable chat, first linked first, in its contact's language with the six buttons."""
+        out = []
         for contact_id, chat_id, contact_locale in contacts:
             locale = contact_locale or c.locale
             parts = [compose.reminder_text(self.renderer, self.policy, c, items, tone, locale, now)] if items else []
             parts += [compose.installment_text(self.renderer, c, f, inst, locale) for f, inst in installments]
-            try:
-                message_id = self.debtor.send(Outgoing(c.ref, chat_id, "\n\n".join(parts)))
-            except ContactUnreachable:
-                self._unreachable(c, contact_id, chat_id, now)
-                continue
-            except Exception as exc:  # the result is unknown: never send it again
-                log.exception("send to %s failed", c.ref)
-                with self.engine.begin() as conn:
-                    outbox.finish(conn, keys, status="unknown", message_id="", at=now, error=type(exc).__name__)
-                self.staff.post(
-                    c.ref,
-                    "send_unknown",
-                    f"{compose.slack_escape(c.name)}: a reminder may or may not have been delivered.",
-                )
-                return "sent"  # attempted; the outbox row says unknown and staff were told
-            break
-        else:
-            with self.engine.begin() as conn:
-                outbox.finish(conn, keys, status="no_channel", message_id="", at=now, error="blocked")
-            return "no_channel"
-        with self.engine.begin() as conn:
-            outbox.finish(conn, keys, status="sent", message_id=message_id, at=now)
-            events.record(
-                conn,
-                at=now,
-                kind="reminder_sent",
-                actor="system",
-                customer_id=c.id,
-                doc_refs=[d.item.ref for d in items] + [ref for f, _ in installments for ref in f.doc_refs],
-                text=f"{tone.name if tone else INSTALLMENT} reminder sent",
-            )
-        return "sent"
+            out.append({
+                "contact_id": contact_id,
+                "chat_id": chat_id,
+                "locale": locale,
+                "text": "\n\n".join(parts),
+                "buttons": reminder_keyboard(locale),
+            })
+        return out
 
-    def _unreachable(self, c: CustomerRow, contact_id: int, chat_id: int, now: datetime) -> None:
-        """A chat answered 403 (blocked the bot): never tried again, and the sales rep is told."""
-        with self.engine.begin() as conn:
-            conn.execute(update(Contact.__table__).where(Contact.__table__.c.id == contact_id).values(reachable=False))
-            events.record(
-                conn,
-                at=now,
-                kind="contact_unreachable",
-                actor="system",
-                customer_id=c.id,
-                text=f"chat {chat_id} blocked the bot",
-            )
-        self.staff.post(
-            c.ref,
-            "contact_unreachable",
-            f"{compose.slack_escape(c.name)} ({compose.slack_escape(c.ref)}): a linked Telegram chat blocked the bot.",
-        )
-
-    def _actions(self, c: CustomerRow, items: list, now: datetime, report: SweepReport) -> None:
+    def _actions(self, conn: Connection, c: CustomerRow, items: list, now: datetime, report: SweepReport) -> None:
+        """A step's actions (credit hold, escalation), recorded with the step itself."""
         actions = {a for d in items for a in d.step.actions}
         if not actions:
             return
-        with self.engine.begin() as conn:
-            if "credit_hold" in actions and not c.credit_hold:
-                conn.execute(update(Customer.__table__).where(Customer.__table__.c.id == c.id).values(credit_hold=True))
-                events.record(
-                    conn,
-                    at=now,
-                    kind="hold_set",
-                    actor="system",
-                    customer_id=c.id,
-                    text="credit hold: no new sales until the account is settled",
-                )
-            if "escalate" in actions:
-                step = max((d.step for d in items if d.step.actions), key=lambda s: s.offset_days)
-                text = compose.staff_text(
-                    self.renderer, "formal_notice_alert", c, [d.item for d in items], step.name, None
-                )
-                key = f"escalate:{c.id}:{step.name}:{','.join(sorted(d.item.ref for d in items))}"
-                self._alert(conn, c.id, c.ref, "formal_notice", key, text, now, report)
+        if "credit_hold" in actions and not c.credit_hold:
+            conn.execute(update(Customer.__table__).where(Customer.__table__.c.id == c.id).values(credit_hold=True))
+            events.record(
+                conn,
+                at=now,
+                kind="hold_set",
+                actor="system",
+                customer_id=c.id,
+                text="credit hold: no new sales until the account is settled",
+            )
+        if "escalate" in actions:
+            step = max((d.step for d in items if d.step.actions), key=lambda s: s.offset_days)
+            text = compose.staff_text(
+                self.renderer, "formal_notice_alert", c, [d.item for d in items], step.name, None
+            )
+            refs = sorted(d.item.ref for d in items)
+            key = f"escalate:{c.id}:{step.name}:{','.join(refs)}"
+            self._alert(conn, c.id, "formal_notice", key, text, now, report, refs)
 
     def _alert(  # noqa: PLR0913
         self,
         conn: Connection,
         customer_id: int,
-        customer_ref: str,
         kind: str,
         key: str,
         text: str,
         now: datetime,
         report: SweepReport | None = None,
+        doc_refs: Sequence[str] = (),
     ) -> None:
-        """A staff alert is recorded once per key; only the process that records it posts it."""
-        if outbox.add_alert(conn, key=key, customer_id=customer_id, kind=kind, text=text, at=now):
-            self.staff.post(customer_ref, kind, text)
+        """Record a staff alert once per key in the caller's transaction; it is posted after commit."""
+        if outbox.add_alert(conn, key=key, customer_id=customer_id, kind=kind, text=text, at=now, doc_refs=doc_refs):
             if report is not None:
                 report.alerts += 1
 
@@ -475,7 +507,7 @@ class Sweeper:
             f"{compose.slack_escape(compose.installment_note(plan, inst))} It was not paid; "
             "reminders resume for its invoices."
         )
-        self._alert(conn, c.id, c.ref, "plan_broken", f"plan_broken:{plan.id}", text, now, report)
+        self._alert(conn, c.id, "plan_broken", f"plan_broken:{plan.id}", text, now, report, list(plan.doc_refs))
 
     def _settle_promises(self, now: datetime, report: SweepReport) -> None:
         _settle_promises_impl(self, now, report)
@@ -503,47 +535,11 @@ class Sweeper:
             "attempts": 0,
             "channel": "",
             "channel_message_id": "",
-            "claimed_by": claims.claim_token(),
+            "claimed_by": "",
             "error": "",
             "created_at": now,
             "updated_at": now,
         }
-
-    def _recover_orphans(self, now: datetime) -> int:
-        """Rows left `sending` by a dead process become `unknown`: never resent, shown to staff."""
-        t = ReminderSend.__table__
-        with self.engine.begin() as conn:
-            rows = conn.execute(
-                select(
-                    t.c.id,
-                    t.c.customer_id,
-                    t.c.claimed_by,
-                    t.c.step,
-                    Customer.__table__.c.ref,
-                    Customer.__table__.c.name,
-                )
-                .join(Customer.__table__, Customer.__table__.c.id == t.c.customer_id)
-                .where(t.c.status == "sending")
-            ).all()
-            dead = [r for r in rows if claims.holder_is_dead(r.claimed_by)]
-            for r in dead:
-                conn.execute(
-                    update(t).where(t.c.id == r.id, t.c.status == "sending").values(status="unknown", updated_at=now)
-                )
-                events.record(
-                    conn,
-                    at=now,
-                    kind="send_unknown",
-                    actor="system",
-                    customer_id=r.customer_id,
-                    text=f"{r.step}: the sender stopped before recording the result; not resent",
-                )
-                text = (
-                    f"{compose.slack_escape(r.name)} ({compose.slack_escape(r.ref)}): a {r.step} reminder "
-                    "may or may not have reached the debtor; it will not be resent."
-                )
-                self._alert(conn, r.customer_id, r.ref, "send_unknown", f"unknown:{r.id}", text, now)
-        return len(dead)
 
 
 def _settle_promises_impl(sweeper: Sweeper, now: datetime, report: SweepReport) -> None:
@@ -589,7 +585,14 @@ def _settle_promises_impl(sweeper: Sweeper, now: datetime, report: SweepReport) 
                     f"{compose.slack_escape(r.name)} ({compose.slack_escape(r.cref)}): the promise to pay {what} "
                     f"by {r.promised_date} was broken; reminders resume."
                 )
-                sweeper._alert(conn, r.customer_id, r.cref, "promise_broken", f"promise:{r.id}", text, now, report)
+                sweeper._alert(conn, r.customer_id, "promise_broken", f"promise:{r.id}", text, now, report,
+                               [r.ref] if r.ref else [])
+
+
+def _statuses(engine: Engine, ids: Sequence[int]) -> dict[int, str]:
+    t = OutboundMessage.__table__
+    with engine.connect() as conn:
+        return dict(conn.execute(select(t.c.id, t.c.status).where(t.c.id.in_(list(ids)))).all())
 
 
 def _report_items(plan: CustomerPlan) -> list[tuple[str, str]]:
