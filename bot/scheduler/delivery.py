@@ -35,7 +35,7 @@ import asyncio
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -141,11 +141,14 @@ class Delivery:
     backoff: float = BACKOFF
     retries: int = RETRIES
 
-    async def deliver(self, ids: Sequence[int] | None = None, *, reserved: bool = True) -> dict[int, str]:
+    async def deliver(
+        self, ids: Sequence[int] | None = None, *, reserved: bool = True, exclude: Collection[int] = ()
+    ) -> dict[int, str]:
         """Deliver these messages (None: every pending one that is due); id -> final status.
 
         With `ids` None, `reserved` False leaves out messages this process reserved for a delivery
-        of its own (a sweep that just recorded them delivers them itself and reports the outcome).
+        of its own (a sweep that just recorded them delivers them itself and reports the outcome),
+        and `exclude` the ones already tried in this pass (a failure waits for the next one).
 
         A status is a MessageStatus value; `pending` means not delivered now (a failure before the
         request left, Telegram's retry_after, or a message another live process reserved) and
@@ -153,7 +156,7 @@ class Delivery:
         """
         token = await run_db(self._token)
         if ids is None:
-            ids = await run_db(self._due_ids, token if reserved else "")
+            ids = [i for i in await run_db(self._due_ids, token if reserved else "") if i not in exclude]
         sem = _in_flight()
 
         async def one(mid: int) -> tuple[int, str]:

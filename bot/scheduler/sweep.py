@@ -142,7 +142,7 @@ class Sweeper:
         if self.debtor is not None:
             delivery = Delivery(self.engine, self.debtor, self.renderer, lambda: now)
             results = await delivery.deliver(own)
-            await delivery.deliver(None, reserved=False)
+            await delivery.deliver(None, reserved=False, exclude=set(own))
         elif own:
             log.warning(
                 "Telegram is off (TELEGRAM_BOT_TOKEN not set): %d reminder(s) to linked chats recorded and left "
