@@ -52,6 +52,7 @@ from bot.scheduler.claims import claim_holder, dead_holders
 from bot.scheduler.dbpool import run_db
 from bot.scheduler.ratelimit import retry_after_seconds
 from storage import events
+from storage.engine import reading
 from storage.outbound import SEND_STATUS_OF, AlertStatus, MessageStatus, SendStatus
 from storage.outbox import add_alert
 from storage.tables import Contact, Customer, OutboundMessage, ReminderSend, StaffAlert
@@ -160,8 +161,7 @@ class Delivery:
         sem = _in_flight()
 
         async def one(mid: int) -> tuple[int, str]:
-            async with sem:
-                return mid, await self._deliver_one(mid, token)
+            return mid, await self._deliver_one(mid, token, sem)
 
         return dict(await asyncio.gather(*(one(mid) for mid in ids)))
 
@@ -172,7 +172,7 @@ class Delivery:
 
     def _due_ids(self, token: str) -> list[int]:
         t = OutboundMessage.__table__
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return list(
                 conn.execute(
                     select(t.c.id)
@@ -213,7 +213,7 @@ class Delivery:
 
     def _status(self, mid: int) -> str:
         t = OutboundMessage.__table__
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return conn.execute(select(t.c.status).where(t.c.id == mid)).scalar() or "missing"
 
     def _finish(self, m: Claimed, status: MessageStatus, *, chat_id: int | None = None,
@@ -315,40 +315,43 @@ class Delivery:
 
     # -- the send itself -----------------------------------------------------------------------
 
-    async def _deliver_one(self, mid: int, token: str) -> str:
-        m = await run_db(self._claim, mid, token)
-        if m is None:
-            return await run_db(self._status, mid)
+    async def _deliver_one(self, mid: int, token: str, sem: asyncio.Semaphore) -> str:
+        """Claim, send (each candidate in turn), record: the claim and the send hold one of this
+        process's in-flight places, so no more than MAX_IN_FLIGHT messages are ever `sending`
+        unsent; the result is recorded after the place is given back."""
+        async with sem:
+            m = await run_db(self._claim, mid, token)
+            if m is None:
+                return await run_db(self._status, mid)
+            status, result = await self._attempt(m)
+        await run_db(self._finish, m, status, **result)
+        return status
+
+    async def _attempt(self, m: Claimed) -> tuple[MessageStatus, dict]:
+        """Try the candidates in order; (final status, what `_finish` records with it)."""
         for cand in m.candidates:
             outgoing = Outgoing(m.customer_ref, cand["chat_id"], cand["text"], cand.get("buttons"))
             try:
                 message_id = await self._send(outgoing)
-            except Exception as exc:  # noqa: BLE001 - each kind of failure is recorded below
+            except Exception as exc:  # noqa: BLE001 - each kind of failure is recorded
                 kind = classify(exc)
                 error = self._describe(exc)
                 if kind == UNREACHABLE:
                     await run_db(self._unreachable, m, cand["contact_id"], cand["chat_id"], _why_unreachable(exc))
                     continue
                 if kind == NOT_LEFT:
-                    log.warning("message %s not sent (%s); it stays pending for the next delivery", mid, error)
-                    await run_db(self._finish, m, MessageStatus.PENDING, error=error)
-                    return MessageStatus.PENDING
+                    log.warning("message %s not sent (%s); it stays pending for the next delivery", m.id, error)
+                    return MessageStatus.PENDING, {"error": error}
                 if kind == LATER:
                     wait = retry_after_seconds(exc)  # type: ignore[arg-type]
-                    await run_db(self._finish, m, MessageStatus.PENDING, error=error,
-                                 not_before=wall_now() + timedelta(seconds=wait))
-                    return MessageStatus.PENDING
+                    return MessageStatus.PENDING, {"error": error, "not_before": wall_now() + timedelta(seconds=wait)}
                 if kind == REFUSED:
-                    log.error("message %s refused by Telegram: %s", mid, error)
-                    await run_db(self._finish, m, MessageStatus.FAILED, chat_id=cand["chat_id"], error=error)
-                    return MessageStatus.FAILED
-                log.warning("message %s: the result of the send is unknown (%s); it will not be resent", mid, error)
-                await run_db(self._finish, m, MessageStatus.UNKNOWN, chat_id=cand["chat_id"], error=error)
-                return MessageStatus.UNKNOWN
-            await run_db(self._finish, m, MessageStatus.SENT, chat_id=cand["chat_id"], message_id=message_id)
-            return MessageStatus.SENT
-        await run_db(self._finish, m, MessageStatus.NO_CHANNEL, error="no reachable linked chat")
-        return MessageStatus.NO_CHANNEL
+                    log.error("message %s refused by Telegram: %s", m.id, error)
+                    return MessageStatus.FAILED, {"chat_id": cand["chat_id"], "error": error}
+                log.warning("message %s: the result of the send is unknown (%s); it will not be resent", m.id, error)
+                return MessageStatus.UNKNOWN, {"chat_id": cand["chat_id"], "error": error}
+            return MessageStatus.SENT, {"chat_id": cand["chat_id"], "message_id": message_id}
+        return MessageStatus.NO_CHANNEL, {"error": "no reachable linked chat"}
 
     def _describe(self, exc: BaseException) -> str:
         return _describe(exc, getattr(self.channel, "redact", lambda s: s))
@@ -533,7 +536,7 @@ class AlertPoster:
 
     def _due_ids(self, token: str) -> list[int]:
         a = StaffAlert.__table__
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return list(conn.execute(
                 select(a.c.id).where(
                     a.c.status == AlertStatus.PENDING,

@@ -33,6 +33,7 @@ from bot.services.keyboards import reminder_keyboard
 from storage import approvals, arming, events, outbox
 from storage import plans as plan_store
 from storage.ledger_reads import ledgers
+from storage.engine import reading
 from storage.outbound import MessageStatus, SendStatus, enqueue
 from storage.pauses import load_pauses
 from storage.tables import Customer, Document, OutboundMessage, Promise, ReminderSend
@@ -591,7 +592,7 @@ def _settle_promises_impl(sweeper: Sweeper, now: datetime, report: SweepReport) 
 
 def _statuses(engine: Engine, ids: Sequence[int]) -> dict[int, str]:
     t = OutboundMessage.__table__
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return dict(conn.execute(select(t.c.id, t.c.status).where(t.c.id.in_(list(ids)))).all())
 
 
