@@ -7,9 +7,11 @@ sends it after that commits. DESIGN "Reliability and security":
 - a message is claimed (`pending` -> `sending`, this process's claim token from
   bot.scheduler.claims) in its own short transaction just before the call, and its result is
   recorded in another: no network call ever happens inside a transaction;
-- at most `MAX_IN_FLIGHT` (3) messages are in flight per process; the Bot API rate budget is the
-  one every process on the database shares (bot.scheduler.ratelimit.TelegramRateLimiter, plugged
-  into python-telegram-bot), which also waits out a 429's `retry_after` and sends again;
+- at most 3 messages are in flight per process (their requests out at once: the rate limiter,
+  bot.scheduler.ratelimit.TelegramRateLimiter plugged into python-telegram-bot, holds the
+  places), and at most 6 claimed ahead of their answer, so that claiming and waiting for a rate
+  slot overlap the sends; the rate budget is the one every process on the database shares, and
+  the limiter also waits out a 429's `retry_after` and sends again;
 - a 403 (bot blocked, user deactivated, chat never started) marks the contact unreachable (a
   `contact_unreachable` event and staff alert) and the next candidate chat is tried; none left:
   `no_channel`, and for a reminder the sales rep is asked to chase by phone;
@@ -50,6 +52,7 @@ from bot.scheduler import compose
 from bot.scheduler.channels import AlertChannel, ContactUnreachable, DebtorChannel, NotPosted, Outgoing, StaffPost
 from bot.scheduler.claims import claim_holder, dead_holders
 from bot.scheduler.dbpool import run_db
+from bot.scheduler import ratelimit
 from bot.scheduler.ratelimit import retry_after_seconds
 from storage import events
 from storage.engine import reading
@@ -59,7 +62,8 @@ from storage.tables import Contact, Customer, OutboundMessage, ReminderSend, Sta
 
 log = logging.getLogger("collectbot.delivery")
 
-MAX_IN_FLIGHT = 3  # messages in flight per process (DESIGN "Reliability")
+MAX_IN_FLIGHT = ratelimit.MAX_IN_FLIGHT  # requests out at once per process (the rate limiter holds them)
+CLAIMED_AHEAD = 2 * MAX_IN_FLIGHT  # messages claimed (intent recorded) but not answered yet, per process
 RETRIES = 3  # further attempts after a failure before the request left (5xx, refused connection)
 BACKOFF = 0.5  # seconds before the first retry, doubled each time (at most BACKOFF_MAX)
 BACKOFF_MAX = 8.0
@@ -317,8 +321,9 @@ class Delivery:
 
     async def _deliver_one(self, mid: int, token: str, sem: asyncio.Semaphore) -> str:
         """Claim, send (each candidate in turn), record: the claim and the send hold one of this
-        process's in-flight places, so no more than MAX_IN_FLIGHT messages are ever `sending`
-        unsent; the result is recorded after the place is given back."""
+        process's CLAIMED_AHEAD places, so no more than that are ever `sending` at once (the
+        rate limiter lets MAX_IN_FLIGHT of them have their request out); the result is recorded
+        after the place is given back."""
         async with sem:
             m = await run_db(self._claim, mid, token)
             if m is None:
