@@ -44,7 +44,7 @@ from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import Connection, Engine, or_, select, update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, EndPointNotFound, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.clock import SystemClock
@@ -80,8 +80,8 @@ def classify(exc: BaseException) -> str:
 
     - `unreachable`: 403 in its three forms (python-telegram-bot's Forbidden), or a chat Telegram
       does not know (400 "chat not found"): this chat will never receive it;
-    - `not_left`: a 5xx or a connection error, or a timeout while connecting or waiting for a
-      pooled connection: the request did not reach Telegram's processing, so it may be sent again;
+    - `not_left`: a 5xx or a connection error, a timeout while connecting or waiting for a pooled
+      connection, or the token refused (401/404): nothing was sent, so it may be sent again;
     - `later`: a 429 the rate limiter gave up on: send again after its retry_after;
     - `refused`: any other 400 (the message itself is wrong): resending cannot help;
     - `unknown`: a timeout after the request left, or anything unexpected: it may have arrived.
@@ -94,7 +94,7 @@ def classify(exc: BaseException) -> str:
         return LATER
     if isinstance(exc, TimedOut):
         return NOT_LEFT if isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout) else UNKNOWN
-    if isinstance(exc, NetworkError):
+    if isinstance(exc, NetworkError | InvalidToken | EndPointNotFound):  # answered before anything was sent
         return NOT_LEFT
     return UNKNOWN
 

@@ -399,3 +399,31 @@ def test_two_sweep_processes_at_once_send_each_step_once(
     assert len(done) == len(set(done)) == 40
     assert {st for _r, _s, st, _d in w.outbox()} <= {"sent", "skipped"}
     assert tg.stats()["answered_429"] == 0
+
+
+def _timed_out(cause: BaseException | None) -> BaseException:
+    from telegram.error import TimedOut
+
+    exc = TimedOut()
+    exc.__cause__ = cause
+    return exc
+
+
+def test_what_each_send_error_means() -> None:
+    """DESIGN "Reliability": what left may have arrived (unknown); what did not may be sent again."""
+    import httpx
+    from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+
+    from bot.scheduler.delivery import classify
+
+    assert classify(Forbidden("Forbidden: bot was blocked by the user")) == "unreachable"
+    assert classify(BadRequest("Bad Request: chat not found")) == "unreachable"
+    assert classify(BadRequest("Bad Request: can't parse entities")) == "refused"
+    assert classify(RetryAfter(3)) == "later"
+    assert classify(NetworkError("Bad Gateway")) == "not_left"
+    assert classify(InvalidToken()) == "not_left"
+    assert classify(_timed_out(httpx.ConnectTimeout("connect"))) == "not_left"
+    assert classify(_timed_out(httpx.PoolTimeout("pool"))) == "not_left"
+    assert classify(_timed_out(httpx.ReadTimeout("read"))) == "unknown"
+    assert classify(_timed_out(None)) == "unknown"
+    assert classify(RuntimeError("anything else")) == "unknown"
