@@ -469,7 +469,7 @@ def emulate_priming(app) -> dict:  # noqa: ANN001
     from bot.services.customers import customers_by_id
     from storage import outbox
     from storage.ledger_reads import ledgers
-    from storage.tables import Customer, Document, ReminderSend, StaffAlert
+    from storage.tables import Customer, Document, HeadsUp, ReminderSend
 
     policy = app.policy
     at = NOW - timedelta(days=1)
@@ -518,8 +518,8 @@ def emulate_priming(app) -> dict:  # noqa: ANN001
                     if s.heads_up_days and when - timedelta(days=s.heads_up_days) <= today:
                         headed.add((item.ref, s.name))
                         alerts.append({
-                            "key": outbox.heads_up_key(item.ref, s.name), "customer_id": cid,
-                            "kind": "heads_up", "text": "", "status": "posted", "created_at": at,
+                            "customer_id": cid, "document_id": doc_ids[item.ref], "step": s.name,
+                            "projected_on": when, "alert_key": "", "created_at": at,
                         })
             facts = CustomerFacts(segment=seg, today=today, now=at, balance=bal, history=history,
                                   headed_up=frozenset(headed), pauses=Pauses())
@@ -533,7 +533,7 @@ def emulate_priming(app) -> dict:  # noqa: ANN001
         for j in range(0, len(sends), 20_000):
             conn.execute(insert(ReminderSend.__table__), sends[j : j + 20_000])
         for j in range(0, len(alerts), 20_000):
-            conn.execute(insert(StaffAlert.__table__), alerts[j : j + 20_000])
+            conn.execute(insert(HeadsUp.__table__), alerts[j : j + 20_000])
         for j in range(0, len(nexts), 20_000):
             outbox.set_next_actions(conn, nexts[j : j + 20_000])
     t2 = time.perf_counter()

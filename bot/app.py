@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.csv_rows import CustomerDefaults
+from bot.domain.ladder import ladder_fingerprint
 from bot.domain.policy import Policy
 from bot.domain.policy_loader import PolicyError
 from bot.importer import ImportContext
@@ -72,6 +73,7 @@ class App:
             ),
             earliest_action_offset=min(earliest, -self.policy.installment_reminder_days_before),
             now=self.now(),
+            policy_fingerprint=ladder_fingerprint(self.policy),
         )
 
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 import typer
 
 from bot import cli_cases, cli_debtor, cli_ledger, cli_ops, cli_reports
+from bot.cli_help import epilog
 from bot.domain.policy_loader import PolicyError
 
 app = typer.Typer(
     help="collectbot: receivables ledger, dunning, and the team's collections assistant.",
+    epilog=epilog(
+        "collectbot demo",
+        "collectbot import customers customers.csv",
+        "collectbot balance ACME",
+        "collectbot sweep --dry-run",
+        notes=("collectbot COMMAND --help shows each command's options and an example.",),
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

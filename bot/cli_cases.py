@@ -7,23 +7,39 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
-from bot.cli_support import Fmt, build_app, fail, out, print_json, resolve_or_fail
+from bot.cli_help import epilog
+from bot.cli_support import FORMAT_HELP, Fmt, build_app, fail, out, print_json, resolve_or_fail
 from bot.domain.money import cents_str
 from storage.tables import Customer, Document, PaymentPlan, PlanInstallment, PlanItem
 
-plan_app = typer.Typer(help="Payment plans.", no_args_is_help=True)
-step_app = typer.Typer(help="Ladder steps that wait for sales to agree (policy sales_approval).", no_args_is_help=True)
+plan_app = typer.Typer(
+    help="Payment plans debtors proposed in Telegram: list them, approve or reject them.",
+    no_args_is_help=True,
+    epilog=epilog("collectbot plan list --status proposed", 'collectbot plan approve 3 --reason "agreed by phone"'),
+)
+step_app = typer.Typer(
+    help="Ladder steps that wait for sales to agree (policy sales_approval), such as a strategic formal notice.",
+    no_args_is_help=True,
+    epilog=epilog("collectbot step approve ACME --step formal_notice"),
+)
+REASON_HELP = "Why, in a few words: kept in the timeline and told to the debtor."
 PLAN_STATUSES = ("proposed", "approved", "rejected", "active", "broken", "completed")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("timeline")(timeline)
+    app.command(
+        "timeline",
+        epilog=epilog("collectbot timeline ACME", "collectbot timeline ACME --format json"),
+    )(timeline)
     app.add_typer(plan_app, name="plan")
     app.add_typer(step_app, name="step")
 
 
-def timeline(customer: str, fmt: Fmt = typer.Option(Fmt.text, "--format")) -> None:
-    """The customer's history, oldest first."""
+def timeline(
+    customer: str = typer.Argument(..., metavar="CUSTOMER", help="A ref, name or alias (matched leniently)."),
+    fmt: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
+) -> None:
+    """The customer's history, oldest first: reminders, replies, claims, disputes, plans, holds, staff alerts."""
     from storage.events import for_customer
 
     the_app = build_app()
@@ -40,7 +56,7 @@ def timeline(customer: str, fmt: Fmt = typer.Option(Fmt.text, "--format")) -> No
                 "at": e.at.isoformat(),
                 "kind": e.kind,
                 "actor": e.actor,
-                "doc_refs": [r for r in e.doc_refs.split("|") if r],
+                "doc_refs": list(e.doc_refs or []),
                 "text": e.text,
             }
             for e in evs
@@ -87,10 +103,12 @@ def _plans(conn, status: str | None) -> list[dict]:  # noqa: ANN001
     return out_rows
 
 
-@plan_app.command("list")
+@plan_app.command(
+    "list", epilog=epilog("collectbot plan list", "collectbot plan list --status proposed --format json")
+)
 def plan_list(
-    status: str = typer.Option(None, "--status", help=f"One of {', '.join(PLAN_STATUSES)}."),
-    fmt: Fmt = typer.Option(Fmt.text, "--format"),
+    status: str = typer.Option(None, "--status", help=f"Only plans in this status: {', '.join(PLAN_STATUSES)}."),
+    fmt: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
     """Payment plans, oldest first."""
     if status is not None and status not in PLAN_STATUSES:
@@ -137,22 +155,37 @@ def _decide(plan_id: int, approve: bool, reason: str | None) -> None:
     out.print(f"plan {plan_id} {status}; {told(the_app, notice)}", markup=False)
 
 
-@plan_app.command("approve")
-def plan_approve(plan_id: int, reason: str = typer.Option(None, "--reason")) -> None:
+@plan_app.command("approve", epilog=epilog("collectbot plan approve 3", 'collectbot plan approve 3 --reason "agreed"'))
+def plan_approve(
+    plan_id: int = typer.Argument(..., metavar="PLAN_ID", help="The plan's id (collectbot plan list)."),
+    reason: str = typer.Option(None, "--reason", help=REASON_HELP),
+) -> None:
     """Approve a proposed plan: monthly instalments, the first one month from today."""
     _decide(plan_id, True, reason)
 
 
-@plan_app.command("reject")
-def plan_reject(plan_id: int, reason: str = typer.Option(None, "--reason")) -> None:
+@plan_app.command("reject", epilog=epilog('collectbot plan reject 3 --reason "the first instalment is too small"'))
+def plan_reject(
+    plan_id: int = typer.Argument(..., metavar="PLAN_ID", help="The plan's id (collectbot plan list)."),
+    reason: str = typer.Option(None, "--reason", help=REASON_HELP),
+) -> None:
     """Reject a proposed plan (dunning resumes)."""
     _decide(plan_id, False, reason)
 
 
-@step_app.command("approve")
+@step_app.command(
+    "approve",
+    epilog=epilog(
+        "collectbot step approve ACME --step formal_notice",
+        "collectbot step approve INV-1087 --step formal_notice",
+        notes=("Until sales agree, the step waits and the sales rep is asked for approval in a staff alert.",),
+    ),
+)
 def step_approve(
-    target: str = typer.Argument(..., metavar="CUSTOMER|DOC"),
-    step: str = typer.Option(..., "--step", help="The gated step, e.g. formal_notice."),
+    target: str = typer.Argument(
+        ..., metavar="CUSTOMER|DOC", help="A customer's exact ref, name or alias (all its invoices), or one document."
+    ),
+    step: str = typer.Option(..., "--step", help="The gated step's name in the policy, e.g. formal_notice."),
 ) -> None:
     """Agree that a gated step may go out, for one invoice or every invoice of a customer."""
     from bot.services.approvals import NothingToApprove, approve_step

@@ -14,15 +14,38 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli_support import Fmt, TableFmt, build_app, err, fail, out, print_json
+from bot.cli_help import epilog
+from bot.cli_support import FORMAT_HELP, Fmt, TableFmt, build_app, err, fail, out, print_json
 from bot.domain.csv_safety import neutralise
 
-payment_app = typer.Typer(help="Payments debtors reported in Telegram (\"I paid\").", no_args_is_help=True)
-dispute_app = typer.Typer(help="Disputes debtors opened in Telegram.", no_args_is_help=True)
+payment_app = typer.Typer(
+    help="Payments debtors reported in Telegram (\"I paid\"): list, confirm or reject them.",
+    no_args_is_help=True,
+    epilog=epilog("collectbot payment list --status claimed", "collectbot payment confirm 12"),
+)
+dispute_app = typer.Typer(
+    help="Disputes debtors opened in Telegram: list and resolve them.",
+    no_args_is_help=True,
+    epilog=epilog(
+        "collectbot dispute list --status open", 'collectbot dispute resolve 4 --valid --reason "short shipped"'
+    ),
+)
+REASON_HELP = "Why, in a few words: kept in the timeline and told to the debtor."
 
 
 def register(app: typer.Typer) -> None:
-    app.command("link")(link)
+    app.command(
+        "link",
+        epilog=epilog(
+            "collectbot link ACME",
+            'collectbot link ACME --contact "Ana (accounts payable)"',
+            "collectbot link --all-unlinked --format csv > links.csv",
+            notes=(
+                "The debtor opens the link and presses Start: the chat is linked to the customer. "
+                "Each link works once, for 7 days; needs TELEGRAM_BOT_TOKEN (the bot's name comes from getMe).",
+            ),
+        ),
+    )(link)
     app.add_typer(payment_app, name="payment")
     app.add_typer(dispute_app, name="dispute")
 
@@ -65,8 +88,12 @@ def _exact_customer(conn, query: str):  # noqa: ANN001, ANN202
 def link(
     customer: str = typer.Argument(None, metavar="CUSTOMER_REF", help="Exact ref, name or alias."),
     contact: str = typer.Option("", "--contact", help="The contact's name, kept on the linked chat."),
-    all_unlinked: bool = typer.Option(False, "--all-unlinked", help="A link for every customer without a chat."),
-    fmt: TableFmt = typer.Option(TableFmt.text, "--format", help="text, or csv with --all-unlinked."),
+    all_unlinked: bool = typer.Option(
+        False, "--all-unlinked", help="Instead of CUSTOMER_REF: a link for every customer without a linked chat."
+    ),
+    fmt: TableFmt = typer.Option(
+        TableFmt.text, "--format", help="text, or csv (customer_ref,link, for a mail merge) with --all-unlinked."
+    ),
 ) -> None:
     """Print a one-time Telegram deep link (valid 7 days) that links a debtor's chat to the customer."""
     from bot.services.customers import CustomerAmbiguous, CustomerNotFound
@@ -110,10 +137,12 @@ def link(
 # -- payments ---------------------------------------------------------------------------------
 
 
-@payment_app.command("list")
+@payment_app.command(
+    "list", epilog=epilog("collectbot payment list --status claimed", "collectbot payment list --format json")
+)
 def payment_list(
-    status: str = typer.Option(None, "--status", help="claimed, confirmed or rejected."),
-    fmt: Fmt = typer.Option(Fmt.text, "--format"),
+    status: str = typer.Option(None, "--status", help="Only these: claimed, confirmed or rejected."),
+    fmt: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
     """The payments debtors reported, oldest first."""
     from bot.services.payments import STATUSES, list_claims
@@ -164,14 +193,23 @@ def told(the_app, notice: int | None) -> str:  # noqa: ANN001
     }.get(status, "the message to the debtor waits in the outbox (Telegram not reachable now)")
 
 
-@payment_app.command("confirm")
-def payment_confirm(payment_id: int, reason: str = typer.Option(None, "--reason")) -> None:
+@payment_app.command(
+    "confirm",
+    epilog=epilog("collectbot payment confirm 12", 'collectbot payment confirm 12 --reason "on the bank statement"'),
+)
+def payment_confirm(
+    payment_id: int = typer.Argument(..., metavar="ID", help="The claimed payment's id (collectbot payment list)."),
+    reason: str = typer.Option(None, "--reason", help=REASON_HELP),
+) -> None:
     """Confirm a claimed payment: it counts in balances (once: see README) and the debtor is told."""
     _decide_payment(payment_id, True, reason)
 
 
-@payment_app.command("reject")
-def payment_reject(payment_id: int, reason: str = typer.Option(None, "--reason")) -> None:
+@payment_app.command("reject", epilog=epilog('collectbot payment reject 12 --reason "no such transfer on our account"'))
+def payment_reject(
+    payment_id: int = typer.Argument(..., metavar="ID", help="The claimed payment's id (collectbot payment list)."),
+    reason: str = typer.Option(None, "--reason", help=REASON_HELP),
+) -> None:
     """Reject a claimed payment: dunning resumes on its invoices and the debtor is told why."""
     _decide_payment(payment_id, False, reason)
 
@@ -179,10 +217,12 @@ def payment_reject(payment_id: int, reason: str = typer.Option(None, "--reason")
 # -- disputes ---------------------------------------------------------------------------------
 
 
-@dispute_app.command("list")
+@dispute_app.command(
+    "list", epilog=epilog("collectbot dispute list --status open", "collectbot dispute list --format json")
+)
 def dispute_list(
-    status: str = typer.Option(None, "--status", help="open, valid or not_valid."),
-    fmt: Fmt = typer.Option(Fmt.text, "--format"),
+    status: str = typer.Option(None, "--status", help="Only these: open, valid or not_valid."),
+    fmt: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
     """Disputes, oldest first (a valid one shows whether its credit note is still awaited)."""
     from bot.services.disputes import STATUSES, list_disputes
@@ -206,11 +246,22 @@ def dispute_list(
     out.print(t)
 
 
-@dispute_app.command("resolve")
+@dispute_app.command(
+    "resolve",
+    epilog=epilog(
+        'collectbot dispute resolve 4 --valid --reason "3 boxes arrived damaged"',
+        'collectbot dispute resolve 4 --not-valid --reason "the price is the one in PO 4471"',
+    ),
+)
 def dispute_resolve(
-    dispute_id: int,
-    valid: bool = typer.Option(None, "--valid/--not-valid", help="Valid: a credit note will follow from the ERP."),
-    reason: str = typer.Option(None, "--reason"),
+    dispute_id: int = typer.Argument(..., metavar="ID", help="The dispute's id (collectbot dispute list)."),
+    valid: bool = typer.Option(
+        None,
+        "--valid/--not-valid",
+        help="Required, one of the two. Valid: the disputed amount is not dunned and a credit note is awaited "
+        "from the ERP. Not valid: dunning resumes.",
+    ),
+    reason: str = typer.Option(None, "--reason", help=REASON_HELP),
 ) -> None:
     """Resolve an open dispute; the debtor is told. Not valid: dunning resumes. Valid: the invoice waits
     for the ERP's credit note and is not dunned for the disputed amount."""

@@ -12,28 +12,66 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.cli_support import Fmt, TableFmt, build_app, err, out, parse_day, print_json, resolve_or_fail
+from bot.cli_help import epilog, import_epilog
+from bot.cli_support import (
+    AS_OF_HELP,
+    FORMAT_HELP,
+    TABLE_FORMAT_HELP,
+    Fmt,
+    TableFmt,
+    build_app,
+    err,
+    out,
+    parse_day,
+    print_json,
+    resolve_or_fail,
+)
 from bot.domain.balances import BUCKETS
 from bot.domain.csv_safety import neutralise
 from bot.importer import ImportFailed, import_file
 from bot.services.balances import aging_document, balance_document
 from storage.migrate import current_revision, upgrade
 
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-import_app = typer.Typer(help="Import the ledger from the ERP's CSV files.", no_args_is_help=True)
-report_app = typer.Typer(help="Reports.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Database schema (COLLECTBOT_DATABASE_URL).", no_args_is_help=True, epilog=epilog("collectbot db upgrade")
+)
+import_app = typer.Typer(
+    help="Import the ledger from the ERP's CSV files: customers first, then documents, then payments.",
+    no_args_is_help=True,
+    epilog=epilog(
+        "collectbot import customers customers.csv",
+        "collectbot import documents documents.csv",
+        "collectbot import payments payments.csv --dry-run",
+        notes=("collectbot import customers --help lists the columns of each file.",),
+    ),
+)
+report_app = typer.Typer(
+    help="Reports: aging, the daily digest, the weekly summary, prospects, the sales scorecard.",
+    no_args_is_help=True,
+    epilog=epilog("collectbot report aging --format csv > aging.csv", "collectbot report digest"),
+)
+FILE_HELP = "The CSV file to import."
+DRY_RUN_HELP = "Check every row and say what would change; write nothing."
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(import_app, name="import")
     app.add_typer(report_app, name="report")
-    app.command("balance")(balance)
+    app.command(
+        "balance",
+        epilog=epilog(
+            "collectbot balance ACME",
+            'collectbot balance "acme corp" --as-of 2026-11-30 --format json',
+            notes=("A lenient match (case, accents, small typos) names the customer it chose on stderr; "
+                   "an ambiguous name lists the candidates and exits 2.",),
+        ),
+    )(balance)
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", epilog=epilog("collectbot db upgrade", notes=("Every command also upgrades on its own.",)))
 def db_upgrade() -> None:
-    """Apply every Alembic migration up to head."""
+    """Apply every migration up to head on COLLECTBOT_DATABASE_URL (SQLite or PostgreSQL)."""
     engine = build_app().engine  # opening it applies every migration (storage.migrate.ensure_schema)
     upgrade(engine)
     err.print(f"database at revision {current_revision(engine)}")
@@ -79,28 +117,37 @@ def _import(kind: str, file: Path, dry_run: bool) -> None:
     typer.echo(result.summary(file), err=True)
 
 
-@import_app.command("customers")
-def import_customers(file: Path, dry_run: bool = typer.Option(False, "--dry-run")) -> None:
+@import_app.command("customers", epilog=import_epilog("customers", "collectbot import customers customers.csv"))
+def import_customers(
+    file: Path = typer.Argument(..., metavar="FILE.csv", help=FILE_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
+) -> None:
     """Upsert customers by customer_ref."""
     _import("customers", file, dry_run)
 
 
-@import_app.command("documents")
-def import_documents(file: Path, dry_run: bool = typer.Option(False, "--dry-run")) -> None:
+@import_app.command("documents", epilog=import_epilog("documents", "collectbot import documents documents.csv"))
+def import_documents(
+    file: Path = typer.Argument(..., metavar="FILE.csv", help=FILE_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
+) -> None:
     """Upsert invoices, credit notes, debit notes and withholdings by doc_ref."""
     _import("documents", file, dry_run)
 
 
-@import_app.command("payments")
-def import_payments(file: Path, dry_run: bool = typer.Option(False, "--dry-run")) -> None:
+@import_app.command("payments", epilog=import_epilog("payments", "collectbot import payments payments.csv"))
+def import_payments(
+    file: Path = typer.Argument(..., metavar="FILE.csv", help=FILE_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
+) -> None:
     """Upsert payments by payment_ref (applies_to: INV-1:100.00|INV-2:50)."""
     _import("payments", file, dry_run)
 
 
 def balance(
     customer: str = typer.Argument(..., help="A ref, name or alias (matched leniently)."),
-    as_of: str = typer.Option(None, "--as-of", help="YYYY-MM-DD; default: today (company time zone)."),
-    fmt: Fmt = typer.Option(Fmt.text, "--format"),
+    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
+    fmt: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
     """What a customer owes: balances per currency, aging buckets and open items."""
     the_app = build_app()
@@ -145,12 +192,20 @@ def balance(
         out.print(t)
 
 
-@report_app.command("aging")
+@report_app.command(
+    "aging",
+    epilog=epilog(
+        "collectbot report aging",
+        "collectbot report aging --as-of 2026-11-30 --format csv > aging.csv",
+        notes=("The CSV holds customer rows only (a spreadsheet's column sum is the total); "
+               "text and json carry the totals.",),
+    ),
+)
 def report_aging(
-    as_of: str = typer.Option(None, "--as-of"),
-    fmt: TableFmt = typer.Option(TableFmt.text, "--format"),
+    as_of: str = typer.Option(None, "--as-of", help=AS_OF_HELP),
+    fmt: TableFmt = typer.Option(TableFmt.text, "--format", help=TABLE_FORMAT_HELP),
 ) -> None:
-    """Aging of every customer with anything open, per currency."""
+    """Aging of every customer with anything open, per currency: current, 1-30, 31-60, 61-90, 90+ days."""
     the_app = build_app()
     day = parse_day(as_of, "--as-of", the_app.today())
     with the_app.engine.connect() as conn:

@@ -10,46 +10,105 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.app import build_alert_channel, build_sweeper
+from bot.cli_help import epilog
+from bot.cli_support import FORMAT_HELP, Fmt, build_app, err, fail, out, parse_day, print_json
 from bot.scheduler.delivery import run_sync
-from bot.cli_support import Fmt, build_app, err, fail, out, parse_day, print_json
 from bot.services.customers import CustomerAmbiguous, CustomerNotFound
 
-policy_app = typer.Typer(help="The dunning policy.", no_args_is_help=True)
+policy_app = typer.Typer(
+    help="The dunning policy (COLLECTBOT_POLICY_FILE, or the packaged default).",
+    no_args_is_help=True,
+    epilog=epilog("collectbot policy check my-policy.toml"),
+)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("sweep")(sweep)
+    app.command(
+        "sweep",
+        epilog=epilog(
+            "collectbot sweep",
+            "collectbot sweep --dry-run --format json",
+            "collectbot sweep --now 2026-11-23T13:00:00+00:00",
+            notes=("A dry run plans exactly what the real sweep would do at that instant and records nothing.",),
+        ),
+    )(sweep)
     app.add_typer(policy_app, name="policy")
-    app.command("hold")(hold)
-    app.command("run")(run)
-    app.command("demo")(demo)
+    app.command(
+        "hold",
+        epilog=epilog(
+            'collectbot hold ACME --until 2026-12-15 --reason "CFO away until then"',
+            'collectbot hold INV-1087 --until 2026-12-01 --reason "waiting for the PO"',
+            "collectbot hold ACME --release",
+            notes=("A hold stops reminders, not sales: the stop on new sales is collectbot credit-hold.",),
+        ),
+    )(hold)
+    app.command(
+        "credit-hold",
+        epilog=epilog(
+            'collectbot credit-hold ACME --set --reason "90 days overdue: no new orders"',
+            'collectbot credit-hold ACME --release --reason "paid in full"',
+            notes=(
+                "The stop on new sales, apart from reminder holds (collectbot hold). A credit hold set while "
+                "something is overdue is lifted by the first sweep with nothing overdue. Needs an exact ref, "
+                "name or alias.",
+            ),
+        ),
+    )(credit_hold)
+    app.command(
+        "run",
+        epilog=epilog(
+            "TELEGRAM_BOT_TOKEN=123:ABC collectbot run",
+            "COLLECTBOT_SWEEP_INTERVAL_MINUTES=0 collectbot run",
+            notes=(
+                "Configuration comes from the environment (or .env): TELEGRAM_BOT_TOKEN turns the debtor's bot on, "
+                "SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP) turns Slack on, "
+                "COLLECTBOT_SWEEP_INTERVAL_MINUTES sets the sweep (default 15, 0 = none; never a sweep at start-up). "
+                "The first lines say which channels are on and which are off.",
+            ),
+        ),
+    )(run)
+    app.command(
+        "demo",
+        epilog=epilog(
+            "collectbot demo",
+            "collectbot demo | less -R",
+            notes=("Needs no configuration, no network and no Telegram account; leaves no file behind.",),
+        ),
+    )(demo)
 
 
 def run() -> None:
-    """Run collectbot: the scheduled sweep (and chat adapters when configured) until SIGINT/SIGTERM."""
+    """Run until SIGINT/SIGTERM: the debtor's Telegram bot, Slack and the scheduled sweep, each when configured."""
     import asyncio
 
     from bot.runner import serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler's own INFO ("Added job", "Running job", "executed successfully") is noise beside
+    # collectbot's: the sweep logs its result itself. Its warnings and errors (a missed run) stay.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # "setup plugin ...": not news
     the_app = build_app()
     _ = the_app.policy  # a broken policy stops `run` now, in one line, not its first sweep
     asyncio.run(serve(the_app))
 
 
 def demo() -> None:
-    """The whole story on a throw-away database: sample ledger, 60 days of dunning, a timeline."""
+    """The whole story on a throw-away database: 60 days of dunning, and a debtor's chat with the bot."""
     from bot.demo import run_demo
 
     run_demo(out)
 
 
 def sweep(
-    now: str = typer.Option(None, "--now", help="ISO 8601 date-time; default: the real clock."),
+    now: str = typer.Option(
+        None, "--now", help="The sweep's instant, ISO 8601 like 2026-11-23T13:00:00+00:00; default: the real clock."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan only: record and send nothing."),
-    fmt: Fmt = typer.Option(Fmt.text, "--format"),
+    fmt: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
-    """Run one sweep now: plan, record in the outbox, send through the configured Telegram bot, tell staff."""
+    """Run one sweep now: plan every customer's reminders, record them, send them through the configured
+    Telegram bot (without TELEGRAM_BOT_TOKEN they wait in the outbox), alert staff."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     the_app = build_app(now)
     _ = the_app.policy  # a broken policy is one line before anything else
@@ -57,10 +116,7 @@ def sweep(
     if fmt is Fmt.json:
         print_json(report.as_json())
         return
-    out.print(
-        f"sweep at {report.now.isoformat()}{' (dry run)' if dry_run else ''}: "
-        f"{len(report.messages)} message(s), {report.skipped} step(s) skipped, {report.alerts} staff alert(s)"
-    )
+    out.print(f"sweep at {report.now.isoformat()}{' (dry run)' if dry_run else ''}: {report.summary()}")
     if report.messages:
         t = Table()
         for col in ("customer", "status", "step", "items"):
@@ -96,8 +152,14 @@ async def _sweep(the_app, dry_run: bool):  # noqa: ANN001, ANN202
             await channel.close()
 
 
-@policy_app.command("check")
-def policy_check(file: Path) -> None:
+@policy_app.command(
+    "check",
+    epilog=epilog(
+        "collectbot policy check my-policy.toml",
+        notes=("A broken file is one line naming the key; exit status 1.",),
+    ),
+)
+def policy_check(file: Path = typer.Argument(..., metavar="FILE", help="The policy TOML file to check.")) -> None:
     """Validate a policy file, render its templates in every locale, and print its ladders."""
     from bot.domain.policy_loader import PolicyError
     from bot.services.policy import check_policy
@@ -179,9 +241,13 @@ def _hours_line(policy) -> str:  # noqa: ANN001
 
 
 def hold(
-    target: str = typer.Argument(..., metavar="CUSTOMER|DOC"),
-    until: str = typer.Option(None, "--until", help="Last local date of the hold (inclusive)."),
-    reason: str = typer.Option(None, "--reason"),
+    target: str = typer.Argument(
+        ..., metavar="CUSTOMER|DOC", help="A customer's exact ref, name or alias, or a document ref."
+    ),
+    until: str = typer.Option(
+        None, "--until", help="Required (unless --release): the hold's last local date, YYYY-MM-DD, inclusive."
+    ),
+    reason: str = typer.Option(None, "--reason", help="Required (unless --release): why, kept in the timeline."),
     release: bool = typer.Option(False, "--release", help="End the active hold instead."),
 ) -> None:
     """Pause reminders for a customer or one document until a date (or --release)."""
@@ -201,4 +267,41 @@ def hold(
         fail(str(exc), code=2)
     except (CustomerNotFound, LookupError) as exc:
         fail(str(exc))
+    err.print(message, markup=False)
+
+
+def credit_hold(
+    customer: str = typer.Argument(..., metavar="CUSTOMER", help="An exact ref, name or alias."),
+    set_: bool = typer.Option(False, "--set", help="Put the customer on credit hold (no new sales)."),
+    release: bool = typer.Option(False, "--release", help="Lift the customer's credit hold."),
+    reason: str = typer.Option(None, "--reason", help="Why (required); kept in the timeline."),
+) -> None:
+    """Set or lift a credit hold, the stop on new sales (reminders go on; `hold` pauses those).
+
+    A hold set while something is overdue is lifted by the first sweep with nothing overdue; one
+    set on an account with nothing overdue stays until --release.
+
+    Example: collectbot credit-hold ACME --set --reason "cheque bounced"
+    """
+    from bot.services.credit_holds import CreditHoldUnchanged, release_by_hand, set_by_hand
+    from bot.services.customers import CustomerNotExact
+
+    if set_ == release:
+        fail("give exactly one of --set and --release")
+    if not (reason or "").strip():
+        fail("a credit hold change needs --reason TEXT")
+    the_app = build_app()
+    change = set_by_hand if set_ else release_by_hand
+    try:
+        with the_app.engine.begin() as conn:
+            done = change(conn, customer, reason=reason.strip(), actor="cli", now=the_app.now())
+    except CustomerAmbiguous as exc:
+        fail(str(exc), code=2)
+    except (CustomerNotFound, CustomerNotExact, CreditHoldUnchanged) as exc:
+        fail(str(exc))
+    if done.credit_hold:
+        lifts = "lifted by the first sweep with nothing overdue" if done.auto_release else "until --release"
+        message = f"{done.customer_ref} ({done.name}): on credit hold, no new sales ({lifts})"
+    else:
+        message = f"{done.customer_ref} ({done.name}): credit hold released"
     err.print(message, markup=False)

@@ -42,12 +42,12 @@ def register(report_app: typer.Typer) -> None:
     report_app.command("scorecard", epilog="Example: collectbot report scorecard 2026-10 --format json")(scorecard)
 
 
-def _poster(post: bool, settings) -> ReportPoster | None:  # noqa: ANN001
+def _poster(post: bool, the_app) -> ReportPoster | None:  # noqa: ANN001
     """The Slack poster when --post is given; checked before any work, so a bad setup costs nothing."""
     if not post:
         return None
     try:
-        return slack_poster(settings)
+        return slack_poster(the_app.settings, engine=the_app.engine)
     except (SlackNotConfigured, PostingUnavailable) as exc:
         fail(str(exc))
 
@@ -68,7 +68,7 @@ class _Ask:
 
 def _run(ask: _Ask, render: Callable[[dict], None]) -> None:
     the_app = build_app()
-    poster = _poster(ask.post, the_app.settings)
+    poster = _poster(ask.post, the_app)
     day = parse_day(ask.as_of, "--as-of", the_app.today())
     with the_app.engine.connect() as conn:
         report = build_report(
@@ -92,7 +92,10 @@ def _run(ask: _Ask, render: Callable[[dict], None]) -> None:
     else:
         render(report.document)
     if poster is not None:
-        where = post_report(report, poster)
+        try:
+            where = post_report(report, poster)
+        except PostingUnavailable as exc:
+            fail(str(exc))
         err.print(f"posted the {ask.kind} report to Slack ({where})")
 
 

@@ -16,9 +16,15 @@ from rich.console import Console
 from bot.app import App
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.logsafe import hide_secrets
 
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False)
+
+
+AS_OF_HELP = "The company's date, YYYY-MM-DD; default: today in COLLECTBOT_TIMEZONE."
+FORMAT_HELP = "text (tables for people) or json (one document on stdout, amounts as decimal strings)."
+TABLE_FORMAT_HELP = "text (tables), json (one document) or csv (a spreadsheet; formula-like cells neutralised)."
 
 
 class Fmt(StrEnum):
@@ -44,6 +50,7 @@ def build_app(now: str | None = None) -> App:
     except ValidationError as exc:
         first = exc.errors()[0]
         fail(f"configuration: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+    hide_secrets(settings.secret_values())  # from here on, no log line shows a token or the database password
     app = App(settings)
     if now is not None:
         app.clock = FixedClock(parse_now(now, ZoneInfo(settings.timezone)))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
 
 def _env(name: str) -> AliasChoices:
     return AliasChoices(name, name.lower())
@@ -38,6 +40,27 @@ class Settings(BaseSettings):
     slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("COLLECTBOT_SLACK_API_URL"))
     slack_channel: str | None = Field(None, validation_alias=_env("COLLECTBOT_SLACK_CHANNEL"))
     credit_staff: str = Field("", validation_alias=_env("COLLECTBOT_CREDIT_STAFF"))
+    # The daily digest's time of day (company time zone) and the weekly summary's day (at that time).
+    slack_digest_at: str = Field("08:00", validation_alias=_env("COLLECTBOT_SLACK_DIGEST_AT"))
+    slack_weekly_on: str = Field("mon", validation_alias=_env("COLLECTBOT_SLACK_WEEKLY_ON"))
+
+    @field_validator("slack_digest_at")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        import re
+
+        m = re.fullmatch(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*", value)
+        if not m:
+            raise ValueError(f"COLLECTBOT_SLACK_DIGEST_AT must be a time like 08:00, not {value!r}")
+        return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+    @field_validator("slack_weekly_on")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        day = value.strip().lower()[:3]
+        if day not in WEEKDAYS:
+            raise ValueError(f"COLLECTBOT_SLACK_WEEKLY_ON must be a weekday like mon, not {value!r}")
+        return day
 
     @field_validator("timezone")
     @classmethod
@@ -49,6 +72,20 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    def secret_values(self) -> list[str]:
+        """Every secret in this configuration (tokens, the signing secret, the database password), for
+        bot.logsafe to keep out of the logs."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        values = [s.get_secret_value() for s in (self.telegram_bot_token, self.slack_bot_token,
+                                                 self.slack_app_token, self.slack_signing_secret) if s is not None]
+        try:
+            password = make_url(self.database_url).password
+        except (ArgumentError, ValueError):
+            password = None
+        return values + ([str(password)] if password else [])
 
     @property
     def credit_staff_ids(self) -> frozenset[str]:

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine
 from bot.domain import csv_rows as rows_
 from bot.domain.csv_rows import Batch, RowError, RowErrors
 from bot.domain.ledger import ITEM_TYPES
-from storage import arming, events, import_reads, ledger_writes
+from storage import arming, events, import_reads, ledger_writes, policy_state
 from storage.import_reads import Changes
 
 KINDS = {
@@ -73,6 +73,9 @@ class ImportContext:
     customer_defaults: rows_.CustomerDefaults
     earliest_action_offset: int  # policy: min(step offset - heads-up days) over all segments
     now: datetime
+    # The policy's bot.domain.ladder.ladder_fingerprint: the items are armed under it (kept by
+    # storage.policy_state when none is recorded yet, so a later policy change re-arms them).
+    policy_fingerprint: str | None = None
 
 
 def _decode(data: bytes) -> str:
@@ -199,6 +202,8 @@ def import_file(
                         actor="cli",
                         text=result.summary(path.name),
                     )
+                    if ctx.policy_fingerprint:
+                        policy_state.remember_if_absent(conn, ctx.policy_fingerprint)
                     tx.commit()
             except BaseException:
                 tx.rollback()

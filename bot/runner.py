@@ -26,6 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import App, build_alert_channel, build_sweeper
+from bot.run_status import status_lines
 from bot.scheduler.dbpool import run_db
 from bot.scheduler.delivery import Outflow
 
@@ -95,7 +96,7 @@ class TelegramAdapter:
                      application.bot.username, settings.telegram_webhook_listen, settings.telegram_webhook_port)
         else:
             await application.updater.start_polling(allowed_updates=allowed)
-            log.info("the debtor's Telegram bot is polling as @%s", application.bot.username)
+            log.info("the debtor's Telegram bot is polling")
 
     async def stop(self) -> None:
         application = self.application
@@ -110,12 +111,9 @@ def adapters(app: App) -> list[Adapter]:
     """HOOK: the chat adapters `run` hosts. Telegram when TELEGRAM_BOT_TOKEN is set; the Slack issue
     appends Bolt's AsyncApp adapter here (started after Telegram, stopped before it)."""
     found: list[Adapter] = []
-    if app.settings.telegram_bot_token is not None:
+    secret = app.settings.telegram_bot_token
+    if secret is not None and secret.get_secret_value().strip():  # unset, or `TELEGRAM_BOT_TOKEN=` in .env: off
         found.append(TelegramAdapter(app))
-    else:
-        log.info("TELEGRAM_BOT_TOKEN is not set: the debtor's bot is off; reminders wait in the outbox")
-    if app.settings.slack_bot_token:
-        log.warning("the Slack adapter is not part of this build yet: staff alerts go to the log channel")
     return found
 
 
@@ -153,6 +151,7 @@ async def serve(app: App) -> None:
             await adapter.start()
             started.append(adapter)
         minutes = app.settings.sweep_interval_minutes
+        first_sweep = app.now() + timedelta(minutes=minutes) if minutes > 0 else None
         if minutes > 0:
             scheduler.add_job(
                 _sweep_job,
@@ -161,7 +160,7 @@ async def serve(app: App) -> None:
                 id="sweep",
                 max_instances=1,
                 coalesce=True,
-                next_run_time=app.now() + timedelta(minutes=minutes),
+                next_run_time=first_sweep,
             )
             scheduler.add_job(
                 _delivery_job,
@@ -172,9 +171,18 @@ async def serve(app: App) -> None:
                 coalesce=True,
                 next_run_time=app.now() + timedelta(seconds=DELIVERY_SECONDS),
             )
-            log.info("sweeping every %d minute(s)", minutes)
-        else:
-            log.info("COLLECTBOT_SWEEP_INTERVAL_MINUTES=0: no scheduled sweep (run `collectbot sweep` yourself)")
+            from bot.handlers.slack.report_poster import add_report_jobs  # (slackask) digest and weekly to Slack
+
+            if add_report_jobs(scheduler, app):
+                log.info(
+                    "Slack reports: the digest daily at %s, the weekly summary on %s (%s)",
+                    app.settings.slack_digest_at,
+                    app.settings.slack_weekly_on,
+                    app.settings.timezone,
+                )
+        username = telegram.application.bot.username if telegram is not None else None
+        for line in status_lines(app.settings, telegram_username=username, slack_mode=None, first_sweep=first_sweep):
+            log.info("%s", line)
         scheduler.start()
         outflow.kick()  # what stopped processes left pending (not a sweep)
         log.info("collectbot is running; SIGINT or SIGTERM stops it")

@@ -167,9 +167,17 @@ _ARMED = (
 )
 
 
-def armed_items(conn: Connection, now: datetime, zone_of=None) -> dict[int, list[int]]:  # noqa: ANN001
+_EVERY = (
+    "SELECT d.customer_id, d.id, d.next_action_on, d.settled_on, c.timezone FROM document d "
+    "JOIN customer c ON c.id = d.customer_id "
+    "WHERE (d.settled_on IS NULL OR d.settled_on > {p}) AND d.type IN ('invoice', 'debit_note')"
+)
+
+
+def armed_items(conn: Connection, now: datetime, zone_of=None, *, every: bool = False) -> dict[int, list[int]]:  # noqa: ANN001
     """customer id -> ids of the items the sweep must look at `now`: next action date come, not settled
-    at the customer's local date (each customer's own time zone).
+    at the customer's local date (each customer's own time zone). `every`: every item not settled,
+    whatever its next action date (what a sweep looks at right after re-arming for a new policy).
 
     `next_action_on` and `settled_on` are local dates; no zone is more than a day away
     from UTC, so the index ranges stop a day either side of `now` (UTC), and each
@@ -180,14 +188,17 @@ def armed_items(conn: Connection, now: datetime, zone_of=None) -> dict[int, list
     utc_day = now.date()
     latest, earliest = utc_day + timedelta(days=1), utc_day - timedelta(days=1)
     bounds: tuple = (latest, earliest, latest)
+    sql = _ARMED
+    if every:
+        sql, bounds = _EVERY, (earliest,)
     if conn.dialect.name != "postgresql":
         bounds = tuple(d.isoformat() for d in bounds)
     today: dict[str, date] = {}
     out: dict[int, list[int]] = {}
-    for cid, doc_id, when, settled, tz in fetch_all(conn, _ARMED, *bounds):
+    for cid, doc_id, when, settled, tz in fetch_all(conn, sql, *bounds):
         local = today.get(tz)
         if local is None:
             local = today[tz] = now.astimezone(zone_of(tz)).date()
-        if as_date(when) <= local and (settled is None or as_date(settled) > local):
+        if (every or as_date(when) <= local) and (settled is None or as_date(settled) > local):
             out.setdefault(cid, []).append(doc_id)
     return out

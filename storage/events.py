@@ -21,12 +21,18 @@ def record(
     customer_id: int | None = None,
     doc_refs: Iterable[str] = (),
 ) -> None:
+    """Append one timeline event in the caller's transaction (or session).
+
+    `kind` is one of DESIGN "Interfaces" timeline kinds; `actor` is `system`, `cli`,
+    `debtor:<chat id>` or `slack:<user id>`; `doc_refs` is stored as a JSON list, however
+    many refs it holds (never a joined string in a length-limited column).
+    """
     values = {
         "customer_id": customer_id,
         "at": at,
         "kind": kind,
         "actor": actor,
-        "doc_refs": "|".join(doc_refs),
+        "doc_refs": list(doc_refs),
         "text": text,
     }
     if isinstance(db, Session):

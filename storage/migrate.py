@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, text
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0004_import"
+HEAD_REVISION = "0011_sweepcore"
 _PG_LOCK_KEY = 0x636F6C6C  # "coll"
 
 
@@ -38,17 +38,29 @@ def current_revision(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+def upgrade_lock_file(engine: Engine) -> str | None:
+    """The file that serialises migrations of a SQLite database file (None for other databases).
+
+    It lives in the temp directory, not beside the database (often the working directory): one
+    per database path, empty, and shared by every process on this host. It is left in place
+    (removing a lock file others may wait on is a race); a program that owns a throw-away
+    database, like `collectbot demo`, removes it with the database.
+    """
+    db = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not db or db == ":memory:":
+        return None
+    digest = hashlib.sha256(os.path.abspath(db).encode()).hexdigest()[:16]
+    return os.path.join(tempfile.gettempdir(), f"collectbot-migrate-{digest}.lock")
+
+
 @contextmanager
 def _upgrade_lock(engine: Engine):  # noqa: ANN202
     if engine.dialect.name == "sqlite":
-        db = engine.url.database
-        if not db or db == ":memory:":
+        lock = upgrade_lock_file(engine)
+        if lock is None:
             yield
             return
-        # The lock file lives in the temp directory, not beside the database (often the working
-        # directory): one per database path, empty, and shared by every process on this host.
-        digest = hashlib.sha256(os.path.abspath(db).encode()).hexdigest()[:16]
-        with open(os.path.join(tempfile.gettempdir(), f"collectbot-migrate-{digest}.lock"), "a+") as handle:
+        with open(lock, "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

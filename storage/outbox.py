@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -12,6 +13,17 @@ from bot.domain.ladder import StepRecord
 from storage.rawsql import as_date, fetch_in
 from storage.sql import dialect_insert as _insert
 from storage.tables import Contact, Document, ReminderSend, StaffAlert
+
+
+KEY_LENGTH = 128  # reminder_send.key and staff_alert.key
+
+
+def fit_key(key: str) -> str:
+    """`key` itself when it fits its column; else its first 80 characters and a digest of the whole,
+    so a key built from many refs can never overflow (and two long keys still differ)."""
+    if len(key) <= KEY_LENGTH:
+        return key
+    return f"{key[:80]}#{hashlib.sha256(key.encode()).hexdigest()[:40]}"
 
 
 def doc_key(document_id: int, step: str) -> str:
@@ -43,6 +55,8 @@ def add_alert(
 ) -> bool:
     """Record a staff alert (status pending) once per key, in the caller's transaction; True if this call created it.
 
+    A key longer than its column is shortened with a digest of the whole (`fit_key`).
+
     `text` is Slack mrkdwn with every user value already escaped; `payload` is plain JSON for the
     adapter that posts it (e.g. {"decision": "plan", "id": 3} for Approve / Reject buttons). It is
     posted after the caller commits (DESIGN "Reliability": no network call inside a transaction).
@@ -50,7 +64,7 @@ def add_alert(
     t = StaffAlert.__table__
     stmt = _insert(conn, t).on_conflict_do_nothing(index_elements=["key"]).returning(t.c.id)
     row = {
-        "key": key,
+        "key": fit_key(key),
         "customer_id": customer_id,
         "kind": kind,
         "text": text,
@@ -81,18 +95,10 @@ def history(conn: Connection, document_ids: Sequence[int]) -> dict[int, dict[str
     return out
 
 
-def headed_up(conn: Connection, customer_ids: Sequence[int]) -> dict[int, set[tuple[str, str]]]:
-    """customer id -> {(document ref, step)} whose sales heads-up was posted."""
-    out: dict[int, set[tuple[str, str]]] = defaultdict(set)
-    sql = "SELECT customer_id, key FROM staff_alert WHERE customer_id IN ({ids}) AND kind = {p}"
-    for cid, key in fetch_in(conn, sql, customer_ids, "heads_up"):
-        ref, step = key.split(":", 1)[1].rsplit(":", 1)
-        out[cid].add((ref, step))
-    return out
-
-
-def heads_up_key(ref: str, step: str) -> str:
-    return f"headsup:{ref}:{step}"
+def alert_keys(conn: Connection, customer_ids: Sequence[int], kind: str) -> set[str]:
+    """Keys of the staff alerts of `kind` already recorded about these customers."""
+    sql = "SELECT key FROM staff_alert WHERE customer_id IN ({ids}) AND kind = {p}"
+    return {key for (key,) in fetch_in(conn, sql, customer_ids, kind)}
 
 
 def reachable_contacts(conn: Connection, customer_ids: Sequence[int]) -> dict[int, list[tuple[int, int, str | None]]]:

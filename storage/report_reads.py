@@ -101,7 +101,7 @@ def staff_alerts(conn: Connection, start: datetime, end: datetime, kinds: Sequen
 
 
 def events_of_kind(conn: Connection, start: datetime, end: datetime, kind: str, rep: str | None) -> list:
-    """Timeline events of one kind in [start, end), oldest first: at, doc_refs ("|"-joined) and the customer."""
+    """Timeline events of one kind in [start, end), oldest first: at, doc_refs (a list) and the customer."""
     e = Event.__table__
     return conn.execute(
         select(e.c.id, e.c.at, e.c.doc_refs, *CUSTOMER_COLS)

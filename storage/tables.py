@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -34,7 +34,11 @@ class Customer(SQLModel, table=True):
     timezone: str = Field(default="UTC", max_length=64)
     country: str = Field(default="", max_length=2)
     sales_rep_slack_id: str = Field(default="", max_length=32)
-    credit_hold: bool = False
+    credit_hold: bool = False  # the stop on new sales (DESIGN "Dunning policy"); not a pause of reminders
+    # Whether the sweep lifts the credit hold once nothing is overdue: set by a step's credit_hold
+    # action or by hand while something was overdue; a hold set by hand on an account with nothing
+    # overdue stays until `collectbot credit-hold --release` (bot.services.credit_holds).
+    credit_hold_auto_release: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class CustomerKey(SQLModel, table=True):
@@ -405,5 +409,35 @@ class Event(SQLModel, table=True):
     at: datetime = Field(sa_column=_ts())
     kind: str = Field(max_length=32)
     actor: str = Field(max_length=64)
-    doc_refs: str = Field(default="", max_length=2048)  # "|"-separated
+    # A real list (JSON), never a joined string in a length-limited column: a message may name
+    # hundreds of invoices.
+    doc_refs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     text: str = ""
+
+
+class HeadsUp(SQLModel, table=True):
+    """A sales heads-up given for one (item, step): at most one ever (DESIGN "Ladder dates and windows").
+
+    `projected_on` is the debtor's local date the step was projected to go out when the rep
+    was told; the message itself is a staff alert (`alert_key`), one per customer per sweep.
+    """
+
+    __tablename__ = "heads_up"
+    __table_args__ = (UniqueConstraint("document_id", "step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    document_id: int = Field(foreign_key="document.id")
+    step: str = Field(max_length=32)
+    projected_on: date
+    alert_key: str = Field(default="", max_length=128)
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class SweepSetting(SQLModel, table=True):
+    """Small facts the sweep keeps between runs, e.g. the fingerprint of the policy that armed the items."""
+
+    __tablename__ = "sweep_setting"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(default="", max_length=128)

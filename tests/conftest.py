@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from storage.engine import make_engine
 from storage.migrate import ensure_schema
+from tests.fuzz import profile as _fuzz_profiles  # noqa: F401 - registers fuzz-ci and thorough for --hypothesis-profile
 
 pytest_plugins = ["tests.fakes.fixtures"]  # the fake Telegram and Slack servers
 

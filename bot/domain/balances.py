@@ -221,3 +221,9 @@ def _apply(
 
     # 4. What still remains is unapplied credit.
     return open_map, sum(c.cents for c in pool)
+
+
+def nothing_overdue(balance: Balance) -> bool:
+    """No open item with days overdue > 0 in any currency: the condition on which the sweep lifts a
+    credit hold (DESIGN "Dunning policy")."""
+    return all(b.overdue_cents <= 0 for b in balance.balances)

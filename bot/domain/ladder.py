@@ -8,11 +8,14 @@ calls `plan_customer`, and records what it returns.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from bot.domain.balances import Balance, OpenItem
+from bot.domain.calendar import add_days, in_business_hours, is_business_day, next_business_day
 from bot.domain.money import to_cents
 from bot.domain.pauses import Pauses
 from bot.domain.plans import Installment, PlanFacts
@@ -40,6 +43,8 @@ class CustomerPlan:
 
     due: list[DueItem] = field(default_factory=list)  # one message, if any
     skips: list[tuple[OpenItem, Step]] = field(default_factory=list)
+    # (item, step, projected local date it really goes out): new heads-ups for the sales rep,
+    # all told in one message (DESIGN "Ladder dates and windows").
     heads_ups: list[tuple[OpenItem, Step, date]] = field(default_factory=list)
     paused: dict[str, str] = field(default_factory=dict)  # ref -> why
     next_action: dict[str, date | None] = field(default_factory=dict)  # ref -> next look
@@ -64,6 +69,7 @@ class CustomerFacts:
     # Only these items are planned (None: all). The sweep passes the items whose stored
     # next-action date has come: the others cannot have anything to do yet.
     armed: frozenset[str] | None = None
+    country: str = ""  # ISO 3166 alpha-2 of the debtor: business days for projected dates
 
 
 def pause_reason(ref: str, facts: CustomerFacts, policy: Policy) -> tuple[str, date] | None:
@@ -130,12 +136,83 @@ def step_date(item: OpenItem, step: Step) -> date:
     return item.due_date + timedelta(days=step.offset_days)
 
 
+def sends_now(facts: CustomerFacts, policy: Policy) -> bool:
+    """Whether `facts.now` is inside the debtor's business hours (a due step goes out now, not deferred)."""
+    return in_business_hours(facts.now, facts.country, policy.business_hours)
+
+
+def _opens_today(facts: CustomerFacts, policy: Policy) -> bool:
+    """Whether a reminder may still go out on the debtor's local `today` (a business day, before closing)."""
+    hours = policy.business_hours
+    return is_business_day(facts.today, facts.country, hours) and facts.now.time().replace(tzinfo=None) < hours.end
+
+
+def project_dates(
+    item: OpenItem,
+    pending: list[Step],
+    last: date | None,
+    facts: CustomerFacts,
+    policy: Policy,
+    *,
+    first_goes_now: bool = False,
+) -> dict[str, date]:
+    """Step name -> the debtor's local date on which each pending step really goes out at the earliest.
+
+    `pending`: the item's steps neither sent nor skipped, in ladder order (skips due at
+    `facts.today` already taken out); `last`: the local date of its previous reminder;
+    `first_goes_now`: the first pending step goes out in this sweep. Projected with the
+    sweep's own rules (DESIGN "Ladder dates and windows"): a step goes out on a business day
+    of the debtor's country, on or after due_date + offset and the previous reminder's date +
+    `min_gap_days`, one step per sweep, never before today (tomorrow once today's business hours
+    are over); a skippable step that a later step's date overtakes is skipped, so it has no
+    date. A step needing sales' agreement is projected as if they agreed at once (the earliest).
+    Steps with no business day before the calendar ends are left out. Pure: no clock.
+    """
+    steps = facts.segment.steps
+    hours = policy.business_hours
+    today = facts.today
+    first_day = today if _opens_today(facts, policy) else add_days(today, 1)
+    out: dict[str, date] = {}
+    queue = list(pending)
+    cursor = today  # the day the next candidate becomes the candidate
+    if first_goes_now and queue:
+        out[queue.pop(0).name] = today
+        last = today
+    for s in queue:
+        earliest = max(step_date(item, s), cursor, first_day)
+        if last is not None:
+            earliest = max(earliest, add_days(last, policy.min_gap_days))
+        day = next_business_day(earliest, facts.country, hours)
+        if day is None:
+            break
+        if s.skippable:
+            later = [step_date(item, t) for t in steps[steps.index(s) + 1 :]]
+            if later and min(later) <= day:
+                cursor = max(cursor, min(later))  # skipped on that day, not sent
+                continue
+        out[s.name] = day
+        last = cursor = day
+    return out
+
+
 def plan_customer(facts: CustomerFacts, policy: Policy) -> CustomerPlan:
+    """What one sweep does for one customer at `facts.now` (DESIGN "Ladder rules", "Ladder dates and windows").
+
+    For each eligible, armed, unpaused open item: skippable steps overtaken by a later step
+    are skipped; the candidate (first step neither sent nor skipped) is due when its date has
+    come and `min_gap_days` have passed since the item's last reminder (a `sales_approval` step
+    waits for sales instead: `awaiting`); the sales heads-ups to give now are those whose
+    projected real date (`project_dates`) is at most the step's `heads_up_days` away, once per
+    (item, step); and `next_action` is the earliest local date the item may need a sweep again
+    (None: nothing until the ledger changes). Business hours only decide the projected dates:
+    whether a due message goes out now or waits is the sweep's call. Pure.
+    """
     plan = CustomerPlan()
     eligible = _eligible_refs(facts, policy)
     steps = facts.segment.steps
     today = facts.today
     armed = facts.armed
+    in_hours: bool | None = None
     for item in facts.balance.open_items:
         if item.ref not in eligible or (armed is not None and item.ref not in armed):
             continue
@@ -158,47 +235,93 @@ def plan_customer(facts: CustomerFacts, policy: Policy) -> CustomerPlan:
             plan.skips.append((item, pending[0]))
             pending.pop(0)
 
-        for s in pending:
-            if s.heads_up_days and (item.ref, s.name) not in facts.headed_up:
-                if today >= step_date(item, s) - timedelta(days=s.heads_up_days):
-                    plan.heads_ups.append((item, s, step_date(item, s)))
-
         if not pending:
             plan.next_action[item.ref] = None
             continue
         cand = pending[0]
         gap_ok = last is None or (today - last).days >= policy.min_gap_days
-        if today >= step_date(item, cand) and gap_ok and cand.sales_approval:
-            if (item.ref, cand.name) not in facts.approved:
-                # Sales must agree first; ask, and look again tomorrow.
-                plan.awaiting.append((item, cand))
-                plan.paused[item.ref] = "awaiting_sales"
-                plan.next_action[item.ref] = today + timedelta(days=1)
-                continue
-        if today >= step_date(item, cand) and gap_ok:
+        ready = today >= step_date(item, cand) and gap_ok
+        waits = ready and cand.sales_approval and (item.ref, cand.name) not in facts.approved
+
+        projected: dict[str, date] = {}
+        announce = [s for s in pending if s.heads_up_days and (item.ref, s.name) not in facts.headed_up]
+        if announce:
+            if in_hours is None:
+                in_hours = sends_now(facts, policy)
+            goes_now = ready and not waits and in_hours
+            projected = project_dates(item, pending, last, facts, policy, first_goes_now=goes_now)
+        raised = set()
+        for s in announce:
+            when = projected.get(s.name)
+            if when is not None and (when - today).days <= (s.heads_up_days or 0):
+                plan.heads_ups.append((item, s, when))
+                raised.add(s.name)
+
+        if waits:
+            # Sales must agree first; ask, and look again tomorrow.
+            plan.awaiting.append((item, cand))
+            plan.paused[item.ref] = "awaiting_sales"
+            plan.next_action[item.ref] = today + timedelta(days=1)
+            continue
+        if ready:
             plan.due.append(DueItem(item, cand))
             after = pending[1:]
             last_after = today
         else:
             after = pending
             last_after = last
-        plan.next_action[item.ref] = _next_look(item, after, last_after, facts, policy)
+        wake = [when - timedelta(days=s.heads_up_days or 0) for s in announce
+                if s.name not in raised and (when := projected.get(s.name)) is not None]
+        plan.next_action[item.ref] = _next_look(item, after, last_after, facts, policy, wake)
     return plan
 
 
 def _next_look(
-    item: OpenItem, pending: list[Step], last: date | None, facts: CustomerFacts, policy: Policy
+    item: OpenItem,
+    pending: list[Step],
+    last: date | None,
+    facts: CustomerFacts,
+    policy: Policy,
+    heads_up_wake: list[date] = (),  # type: ignore[assignment]
 ) -> date | None:
-    """The earliest local date on which this item may need the sweep again."""
+    """The earliest local date on which this item may need the sweep again: its candidate's date
+    (after the gap), a skippable candidate's own date, or the day a heads-up falls due (its
+    projected date less its heads-up days; projections only move later, so this is never late)."""
     if not pending:
         return None
     cand = pending[0]
     when = step_date(item, cand)
     if last is not None:
         when = max(when, last + timedelta(days=policy.min_gap_days))
-    for s in pending:
-        if s.heads_up_days and (item.ref, s.name) not in facts.headed_up:
-            when = min(when, step_date(item, s) - timedelta(days=s.heads_up_days))
+    for day in heads_up_wake:
+        when = min(when, day)
     if cand.skippable:
         when = min(when, step_date(item, cand))
     return max(when, facts.today)
+
+
+def ladder_fingerprint(policy: Policy) -> str:
+    """A short digest of everything in `policy` that decides items' next-action dates: each segment's
+    steps (name, offset, skippable, heads-up days, sales approval, actions), the gap, the minimum open
+    amounts, business hours and the pause lengths. The sweep compares it with the one stored when the
+    items were armed: a change re-arms every open item (DESIGN: a policy change takes effect at the
+    next sweep for every open item). Templates, fees and texts are left out: they change no date.
+    """
+    hours = policy.business_hours
+    shape = {
+        "segments": {
+            name: [
+                [s.name, s.offset_days, s.skippable, s.heads_up_days, s.sales_approval, list(s.actions)]
+                for s in seg.steps
+            ]
+            for name, seg in sorted(policy.segments.items())
+        },
+        "min_gap_days": policy.min_gap_days,
+        "minimum_open": {k: str(v) for k, v in sorted(policy.minimum_open.items())},
+        "minimum_open_default": str(policy.minimum_open_default),
+        "hours": [hours.start.isoformat(), hours.end.isoformat(),
+                  {k: list(v) for k, v in sorted(hours.working_days.items())}],
+        "pauses": [policy.conversation_pause_days, policy.claimed_payment_pause_days,
+                   policy.installment_reminder_days_before, policy.installment_grace_days],
+    }
+    return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:32]

@@ -87,8 +87,10 @@ def staff_text(
     step: str,  # noqa: ANN001
     when: date | None,
     extra: str = "",
+    **more: object,
 ) -> str:
-    """Staff alerts are Slack mrkdwn: every value from the ledger is escaped first."""
+    """Staff alerts are Slack mrkdwn: every value from the ledger is escaped first (`more`: further
+    template values, escaped by the caller)."""
     ctx = {
         "customer": {"ref": slack_escape(c.ref), "name": slack_escape(c.name)},
         "sales_rep": c.sales_rep_slack_id,
@@ -110,7 +112,43 @@ def staff_text(
         "step_date": when,
         "text": slack_escape(extra),
     }
-    return renderer.render(f"staff/{name}", "en", **ctx)
+    return renderer.render(f"staff/{name}", "en", **ctx, **more)
+
+
+def heads_up_text(renderer, c: CustomerRow, heads_ups: list) -> str:  # noqa: ANN001
+    """One message to the sales rep for all of a customer's new heads-ups in a sweep.
+
+    `heads_ups`: (OpenItem, Step, projected local date) triples, soonest first. The template
+    `staff/heads_up` gets them as `heads_ups` (each with doc_ref, step, date, iso, open_cents,
+    currency, due_date, days_overdue) besides the usual staff context (items, step, step_date:
+    the soonest).
+    """
+    items = list({i.ref: i for i, _, _ in heads_ups}.values())
+    first = heads_ups[0]
+    text = staff_text(renderer, "heads_up", c, items, first[1].name, first[2], heads_ups=[
+        {
+            "doc_ref": slack_escape(i.ref),
+            "step": s.name,
+            "date": when,
+            "iso": when.isoformat(),
+            "open_cents": i.open_cents,
+            "currency": i.currency,
+            "due_date": i.due_date,
+            "days_overdue": i.days_overdue,
+        }
+        for i, s, when in heads_ups
+    ])
+    return text
+
+
+def heads_up_summary(heads_ups: list) -> str:
+    """The timeline's words for a heads-up message: each step with its projected date (YYYY-MM-DD)
+    and the invoices it concerns, e.g. "sales told: final on 2026-03-19 (INV-1, INV-2)"."""
+    groups: dict[tuple[date, str], list[str]] = {}
+    for i, s, when in heads_ups:
+        groups.setdefault((when, s.name), []).append(i.ref)
+    parts = [f"{step} on {when.isoformat()} ({', '.join(refs)})" for (when, step), refs in groups.items()]
+    return "sales told: " + "; ".join(parts)
 
 
 def installment_context(c: CustomerRow, plan: PlanFacts, inst: Installment, company_name: str) -> dict:

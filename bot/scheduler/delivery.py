@@ -48,11 +48,10 @@ from telegram.error import BadRequest, EndPointNotFound, Forbidden, InvalidToken
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.clock import SystemClock
-from bot.scheduler import compose
+from bot.scheduler import compose, ratelimit
 from bot.scheduler.channels import AlertChannel, ContactUnreachable, DebtorChannel, NotPosted, Outgoing, StaffPost
 from bot.scheduler.claims import claim_holder, dead_holders
 from bot.scheduler.dbpool import run_db
-from bot.scheduler import ratelimit
 from bot.scheduler.ratelimit import retry_after_seconds
 from storage import events
 from storage.engine import reading
@@ -269,8 +268,11 @@ class Delivery:
                               doc_refs=m.doc_refs,
                               text=f"{m.step}: every linked chat blocked the bot; sales rep asked to chase by phone")
                 text = self._chase_text(conn, m, now)
-                add_alert(conn, key=f"chase:message:{m.id}", customer_id=m.customer_id, kind="chase_by_phone",
-                          text=text, at=now, doc_refs=m.doc_refs)
+                if add_alert(conn, key=f"chase:message:{m.id}", customer_id=m.customer_id, kind="chase_by_phone",
+                             text=text, at=now, doc_refs=m.doc_refs):
+                    events.record(conn, at=now, kind="chase_by_phone", actor="system", customer_id=m.customer_id,
+                                  doc_refs=m.doc_refs, text=f"sales rep asked to chase the {m.step} reminder by phone "
+                                                              "(every linked chat blocked the bot)")
             else:
                 events.record(conn, at=now, kind="message_out", actor="system", customer_id=m.customer_id,
                               doc_refs=m.doc_refs, text=f"{m.kind}: every linked chat blocked the bot; not delivered")
@@ -495,8 +497,8 @@ def recover_dead_claims(engine: Engine, now: datetime) -> int:
             count += 1
         for x in posting:
             if x.claimed_by in dead:
-                conn.execute(update(a).where(a.c.id == x.id, a.c.status == AlertStatus.POSTING)
-                             .values(status=AlertStatus.UNKNOWN, error="the poster stopped before recording the result"))
+                conn.execute(update(a).where(a.c.id == x.id, a.c.status == AlertStatus.POSTING).values(
+                    status=AlertStatus.UNKNOWN, error="the poster stopped before recording the result"))
                 log.warning("staff alert %s may or may not have been posted (its poster died); not posted again", x.id)
     return count
 

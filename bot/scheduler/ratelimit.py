@@ -152,7 +152,8 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     """python-telegram-bot's rate limiter interface over the shared budget.
 
     Every request that carries a `chat_id` (a message, an edit, a document) waits for that chat's
-    slot and the bot's slot, then for one of this process's MAX_IN_FLIGHT places; other requests (getMe, answerCallbackQuery, getUpdates) go at once,
+    slot and the bot's slot, then for one of this process's MAX_IN_FLIGHT places; other requests
+    (getMe, answerCallbackQuery, getUpdates) go at once,
     as in PTB's own AIORateLimiter. A `RetryAfter` (429) pushes the bot's slot back by
     `retry_after` for every process and the request is sent again, up to MAX_RETRIES times (or
     `rate_limit_args` when given); any other error reaches the caller unchanged, as PTB requires.

@@ -1,4 +1,4 @@
-"""One sweep: plan every customer whose items need a look, record intent, send, record result.
+"""One sweep: plan every customer whose items need a look, record intent with its rendered message, deliver.
 
 The database, not the scheduler, is the record of what was sent: the outbox's
 unique key per (document, step) makes a second send impossible, whether two
@@ -8,8 +8,8 @@ sweeps run at once or one restarts after a crash.
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,21 +19,30 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, select, update
 
-from bot.domain.balances import compute_balance
-from bot.domain.calendar import in_business_hours
-from bot.domain.ladder import CustomerFacts, CustomerPlan, customer_paused, plan_customer, step_date
+from bot.domain.balances import compute_balance, nothing_overdue
+from bot.domain.ladder import (
+    CustomerFacts,
+    CustomerPlan,
+    customer_paused,
+    ladder_fingerprint,
+    plan_customer,
+    sends_now,
+    step_date,
+)
 from bot.domain.plans import PlanFacts, PlanReview, review_plan
 from bot.domain.policy import Policy
 from bot.scheduler import claims, compose
 from bot.scheduler.channels import AlertChannel, DebtorChannel
 from bot.scheduler.dbpool import run_db
 from bot.scheduler.delivery import AlertPoster, Delivery, recover_dead_claims, run_sync
+from bot.services import credit_holds
 from bot.services.customers import CustomerRow, customers_by_id
 from bot.services.keyboards import reminder_keyboard
-from storage import approvals, arming, events, outbox
+from storage import approvals, arming, events, heads_ups, outbox, policy_state
+from storage import credit_holds as credit_hold_store
 from storage import plans as plan_store
-from storage.ledger_reads import ledgers
 from storage.engine import reading
+from storage.ledger_reads import ledgers
 from storage.outbound import MessageStatus, SendStatus, enqueue
 from storage.pauses import load_pauses
 from storage.tables import Customer, Document, OutboundMessage, Promise, ReminderSend
@@ -72,7 +81,15 @@ class SweepReport:
     recovered_unknown: int = 0
 
     def as_json(self) -> dict:
+        """`sweep --format json` (DESIGN "Interfaces"): {"now", "messages"}."""
         return {"now": self.now.isoformat(), "messages": [m.as_json() for m in self.messages]}
+
+    def summary(self) -> str:
+        """One line, the same words for a real sweep and a dry run: "3 messages, 2 skipped, 5 staff alerts"."""
+        def n(count: int, noun: str) -> str:
+            return f"{count} {noun}{'' if count == 1 else 's'}"
+
+        return f"{n(len(self.messages), 'message')}, {self.skipped} skipped, {n(self.alerts, 'staff alert')}"
 
 
 @dataclass
@@ -89,6 +106,8 @@ class ChunkFacts:
     contacts: dict
     live: dict
     agreed: dict
+    auto_release: set[int]  # customers on a credit hold the sweep lifts once nothing is overdue
+    asked: set[str]  # keys of approval requests already recorded (a dry run counts only new alerts)
 
 
 # What `sweep --format json` says of a message, from its outbound message's status (DESIGN's four words):
@@ -159,26 +178,44 @@ class Sweeper:
         report.messages.sort(key=lambda m: (m.customer_ref, m.status))
 
     def record(self, now: datetime, *, dry_run: bool = False) -> SweepReport:
-        """Plan every customer whose items need a look and record the outcome; no network call."""
+        """One sweep at `now` (aware): plan every customer with an armed item, a live plan or a credit
+        hold the sweep may lift; record each customer's decision in one transaction (no network call).
+
+        Implements DESIGN "Rules of the sweep", "Ladder dates and windows" and "Ladder rules". A
+        policy whose ladder differs from the one the items were armed under re-arms every open item
+        first. `dry_run`: the same plan (messages, skipped steps, staff alerts counted alike) and
+        nothing written or sent. Returns the SweepReport; raises only on a database failure.
+        """
         report = SweepReport(now)
-        if not dry_run:
+        fingerprint = ladder_fingerprint(self.policy)
+        every = False  # every open item, whatever its next-action date (the policy changed)
+        if dry_run:
+            with self.engine.connect() as conn:
+                every = policy_state.stored(conn) != fingerprint
+            self._settle_promises(now, report, dry_run=True)
+        else:
+            with self.engine.begin() as conn:
+                policy_state.adopt(conn, fingerprint, now)
             report.recovered_unknown = recover_dead_claims(self.engine, now)
             self._settle_promises(now, report)
         with self.engine.connect() as conn:
-            armed = _armed_items(conn, now)
+            armed = _armed_items(conn, now, every=every)
             for cid in plan_store.customers_with_live_plans(conn):
+                armed.setdefault(cid, [])
+            lifting = set(credit_hold_store.auto_release_ids(conn))
+            for cid in lifting:
                 armed.setdefault(cid, [])
         ids = sorted(armed)
         with _no_cycle_collection():
             for i in range(0, len(ids), CHUNK):
                 chunk = ids[i : i + CHUNK]
-                self._sweep_chunk(chunk, self._load(chunk, armed), now, dry_run, report)
+                self._sweep_chunk(chunk, self._load(chunk, armed, lifting), now, dry_run, report)
         report.messages.sort(key=lambda m: (m.customer_ref, m.status))
         return report
 
     # -- gathering facts and planning (read-only) --------------------------------------
 
-    def _load(self, ids: Sequence[int], armed: dict[int, list[int]]) -> ChunkFacts:
+    def _load(self, ids: Sequence[int], armed: dict[int, list[int]], lifting: set[int] = frozenset()) -> ChunkFacts:
         with self.engine.connect() as conn:
             doc_ids: dict[int, dict[str, int]] = {}
             books = ledgers(conn, ids, doc_ids)
@@ -189,10 +226,12 @@ class Sweeper:
                 books=books,
                 pauses=load_pauses(conn, ids),
                 hist=outbox.history(conn, [doc for cid in ids for doc in armed[cid]]),
-                heads=outbox.headed_up(conn, ids),
+                heads=heads_ups.given(conn, ids),
                 contacts=outbox.reachable_contacts(conn, ids),
                 live=plan_store.live_plans(conn, ids),
                 agreed=approvals.approved(conn, ids),
+                auto_release=lifting & set(ids),
+                asked=outbox.alert_keys(conn, ids, "approval_needed"),
             )
 
     def _sweep_chunk(
@@ -200,10 +239,13 @@ class Sweeper:
     ) -> None:
         ref_of = {doc_id: ref for refs in f.doc_ids.values() for ref, doc_id in refs.items()}
         later: list[tuple[int, date | None]] = []  # customers whose only change is a date: one transaction
-        self._plan_chunk(ids, f, ref_of, later, now, dry_run, report)
-        if later:  # lost in a crash, the items simply stay armed for the next sweep
+        lifts: list[CustomerRow] = []  # credit holds to lift: nothing overdue any more
+        self._plan_chunk(ids, f, ref_of, later, now, dry_run, report, lifts)
+        if later or lifts:  # lost in a crash, the items simply stay armed (the hold set) for the next sweep
             with self.engine.begin() as conn:
                 outbox.set_next_actions(conn, later)
+                for c in lifts:
+                    credit_holds.release_by_sweep(conn, c, now)
 
     def _plan_chunk(  # noqa: PLR0913
         self,
@@ -214,7 +256,10 @@ class Sweeper:
         now: datetime,
         dry_run: bool,
         report: SweepReport,
+        lifts: list[CustomerRow],
     ) -> None:
+        """Plan each customer of the chunk (plan_customer), then record and send what it decides, or,
+        in a dry run, report and count the same without writing."""
         armed, customers, doc_ids, books, pauses = f.armed, f.customers, f.doc_ids, f.books, f.pauses
         hist, heads, contacts, live, agreed = f.hist, f.heads, f.contacts, f.live, f.agreed
         for cid in ids:
@@ -235,8 +280,11 @@ class Sweeper:
                 pauses=pauses[cid],
                 approved=frozenset(agreed.get(cid, ())),
                 armed=refs,
+                country=c.country,
             )
             plan = plan_customer(facts, self.policy)
+            if cid in f.auto_release and not dry_run and nothing_overdue(balance):
+                lifts.append(c)
             if not customer_paused(facts, self.policy):
                 plan.installments = [(rec, r.remind) for rec, r in reviews if r.remind is not None]
             for doc in docs:  # settled, too small, or in credit: nothing until the ledger changes
@@ -246,11 +294,14 @@ class Sweeper:
             speaks = plan.due or plan.installments
             if not speaks and not plan.skips and not plan.heads_ups and not ends and not plan.awaiting and dry_run:
                 continue
-            in_hours = in_business_hours(local_now, c.country, self.policy.business_hours)
+            in_hours = sends_now(facts, self.policy)
             status = None
             if speaks:
                 status = "deferred" if not in_hours else ("sent" if contacts.get(cid) else "no_channel")
-                if dry_run and status != "deferred":
+            if dry_run:  # what the real sweep would record, counted alike
+                report.skipped += len(plan.skips)
+                report.alerts += _alerts_planned(plan, status, ends, f.asked, doc_ids.get(cid, {}))
+                if status in ("sent", "no_channel"):
                     status = "dry_run"
             if status in ("deferred", "dry_run"):
                 for d in plan.due:
@@ -331,14 +382,20 @@ class Sweeper:
         report: SweepReport,
         ends: list[tuple[PlanFacts, PlanReview]] = (),
     ) -> tuple[str, list[tuple[str, str]], str, int | None] | None:
-        """Record skips, heads-ups, intent and the rendered message in ONE transaction (no network call).
+        """Record the customer's decision in ONE transaction (no network call); returns (tone, items,
+        status, outbound message id) of what this process won (None: nothing of it was won here).
 
-        Returns (tone, items, status, outbound message id) of what this process won (another
-        sweeper may have the rest). A customer with reachable chats gets one `reminder` message in
-        the outbox, rendered for each chat in its contact's language with the six buttons; its
-        reminder_send rows are `pending` and point at it. Without one, the rows are `no_channel`
-        and the sales rep is asked to phone (a staff alert recorded here, posted after commit).
+        One transaction holds everything the decision records: ended plans, skips, the outbox intent
+        with its rendered message, next-action dates, heads-ups, approval requests, the actions of the
+        steps won (credit hold, escalation) and, with no linked chat, the chase request, each staff
+        alert with its timeline event. A failure anywhere rolls all of it back: one customer never
+        half-records. A customer with reachable chats gets one `reminder` in the debtor outbox,
+        rendered for each chat in its contact's language with the six buttons; its reminder_send
+        rows are `pending` and point at it; bot.scheduler.delivery sends it after the commit.
         """
+        message_key = ""
+        message_id = None
+        won: set[str] = set()
         due = [d for d in plan.due if status in ("sent", "no_channel")]
         announce = [(f, inst) for f, inst in plan.installments if status in ("sent", "no_channel")]
         with self.engine.begin() as conn:
@@ -358,122 +415,178 @@ class Sweeper:
                         text=f"{step.name} skipped: a later step is already due",
                     )
             row_status = SendStatus.PENDING if status == "sent" else SendStatus.NO_CHANNEL
-            tone_of = plan.tone.name if plan.tone else INSTALLMENT
             rows = [
-                self._row(c, doc_ids[d.item.ref], d.step.name, row_status, today, now, "", tone=tone_of)
+                self._row(c, doc_ids[d.item.ref], d.step.name, row_status, today, now, message_key, tone=plan.tone.name)
                 for d in due
             ]
             rows += [
-                self._row(c, None, INSTALLMENT, row_status, today, now, "", tone=INSTALLMENT)
+                self._row(c, None, INSTALLMENT, row_status, today, now, message_key, tone=INSTALLMENT)
                 | {"key": plan_store.installment_key(f.id, inst.seq)}
                 for f, inst in announce
             ]
             won = outbox.claim(conn, rows)
             outbox.set_next_actions(conn, [(doc_ids[r], day) for r, day in plan.next_action.items() if r in doc_ids])
-            for item, step, when in plan.heads_ups:
-                text = compose.staff_text(self.renderer, "heads_up", c, [item], step.name, when)
-                self._alert(conn, c.id, "heads_up", outbox.heads_up_key(item.ref, step.name), text, now, report,
-                            [item.ref])
+            self._heads_up(conn, c, plan.heads_ups, doc_ids, now, report)
             for item, step in plan.awaiting:
                 text = compose.staff_text(self.renderer, "approval_needed", c, [item], step.name, step_date(item, step))
-                key = f"approval:{doc_ids[item.ref]}:{step.name}"
-                self._alert(conn, c.id, "approval_needed", key, text, now, report, [item.ref])
+                if self._alert(conn, c.id, c.ref, "approval_needed", _approval_key(doc_ids[item.ref], step.name),
+                               text, now, report, doc_refs=[item.ref]):
+                    events.record(conn, at=now, kind="approval_needed", actor="system", customer_id=c.id,
+                                  doc_refs=[item.ref], text=f"{step.name}: sales asked to agree before it goes out")
             sent_items = [d for d in due if outbox.doc_key(doc_ids[d.item.ref], d.step.name) in won]
             sent_inst = [(f, inst) for f, inst in announce if plan_store.installment_key(f.id, inst.seq) in won]
-            if not sent_items and not sent_inst:
-                return None
-            tone = max((d.step for d in sent_items), key=lambda s: s.offset_days, default=None)
-            tone_name = tone.name if tone else INSTALLMENT
-            refs = [d.item.ref for d in sent_items] + [ref for f, _ in sent_inst for ref in f.doc_refs]
             keys = [outbox.doc_key(doc_ids[d.item.ref], d.step.name) for d in sent_items]
             keys += [plan_store.installment_key(f.id, inst.seq) for f, inst in sent_inst]
-            done_items = [(d.item.ref, d.step.name) for d in sent_items]
-            done_items += [(ref, INSTALLMENT) for f, _ in sent_inst for ref in f.doc_refs]
-            message_id = None
-            if status == "sent":
-                candidates = self._render(c, contacts, sent_items, sent_inst, tone, now)
-                # Reserved for this process's own delivery right after the sweep (its report shows
-                # the outcome); freed for anyone if this process dies first (claims.dead_holders).
-                reserve = claims.claim_holder(self.engine).token if self.debtor is not None else ""
-                message_id = enqueue(
-                    conn, key=f"reminder:{sorted(keys)[0]}", customer_id=c.id, kind="reminder",
-                    candidates=candidates, now=now, doc_refs=refs, step=tone_name, claimed_by=reserve,
-                )
-                t = ReminderSend.__table__
-                conn.execute(update(t).where(t.c.key.in_(keys)).values(message_id=message_id))
-            else:
-                notes = " ".join(compose.installment_note(f, inst) for f, inst in sent_inst)
-                text = compose.staff_text(
-                    self.renderer, "chase_by_phone", c, [d.item for d in sent_items], tone_name, None, notes
-                )
-                events.record(
-                    conn,
-                    at=now,
-                    kind="reminder_sent",
-                    actor="system",
-                    customer_id=c.id,
-                    doc_refs=refs,
-                    text=f"{tone_name}: no linked chat; sales rep asked to chase by phone",
-                )
-                self._alert(conn, c.id, "chase_by_phone", f"chase:{keys[0]}", text, now, report, refs)
-            self._actions(conn, c, sent_items, now, report)
+            if keys:
+                self._actions(conn, c, sent_items, now, report)
+                if status == "no_channel":
+                    self._chase(conn, c, sent_items, sent_inst, keys, "no linked chat", now, report)
+                else:
+                    message_id = self._enqueue(conn, c, contacts, sent_items, sent_inst, keys, now)
+        if not keys:
+            return None
+        tone = max((d.step for d in sent_items), key=lambda s: s.offset_days, default=None)
+        tone_name = tone.name if tone else INSTALLMENT
+        done_items = [(d.item.ref, d.step.name) for d in sent_items]
+        done_items += [(ref, INSTALLMENT) for f, _ in sent_inst for ref in f.doc_refs]
         return tone_name, done_items, status, message_id
 
-    def _render(self, c: CustomerRow, contacts: list, items: list, installments: list, tone, now: datetime) -> list:  # noqa: ANN001
-        """The message for each reachable chat, first linked first, in its contact's language with the six buttons."""
-        out = []
+    def _enqueue(  # noqa: PLR0913
+        self,
+        conn: Connection,
+        c: CustomerRow,
+        contacts: list,
+        items: list,
+        installments: list,
+        keys: list[str],
+        now: datetime,
+    ) -> int | None:
+        """Render the reminder for each reachable chat (first linked first) in its contact's language with
+        the six buttons, record it once in the debtor outbox and point its reminder_send rows at it."""
+        tone = max((d.step for d in items), key=lambda s: s.offset_days, default=None)
+        tone_name = tone.name if tone else INSTALLMENT
+        candidates = []
         for contact_id, chat_id, contact_locale in contacts:
             locale = contact_locale or c.locale
             parts = [compose.reminder_text(self.renderer, self.policy, c, items, tone, locale, now)] if items else []
             parts += [compose.installment_text(self.renderer, c, f, inst, locale) for f, inst in installments]
-            out.append({
+            candidates.append({
                 "contact_id": contact_id,
                 "chat_id": chat_id,
                 "locale": locale,
                 "text": "\n\n".join(parts),
                 "buttons": reminder_keyboard(locale),
             })
-        return out
+        refs = [d.item.ref for d in items] + [ref for f, _ in installments for ref in f.doc_refs]
+        # Reserved for this process's own delivery right after the sweep (its report shows the
+        # outcome); freed for anyone if this process dies first (claims.dead_holders).
+        reserve = claims.claim_holder(self.engine).token if self.debtor is not None else ""
+        message_id = enqueue(
+            conn, key=f"reminder:{sorted(keys)[0]}", customer_id=c.id, kind="reminder", candidates=candidates,
+            now=now, doc_refs=refs, step=tone_name, claimed_by=reserve,
+        )
+        t = ReminderSend.__table__
+        conn.execute(update(t).where(t.c.key.in_(keys)).values(message_id=message_id))
+        return message_id
+
+    def _chase(  # noqa: PLR0913
+        self,
+        conn: Connection,
+        c: CustomerRow,
+        items: list,
+        installments: list,
+        keys: list[str],
+        why: str,
+        now: datetime,
+        report: SweepReport,
+    ) -> None:
+        """A reminder that reached no chat: it counts as done, and the sales rep is asked to phone
+        (staff alert `chase_by_phone`, in the timeline as `reminder_sent` and `chase_by_phone`)."""
+        tone = max((d.step for d in items), key=lambda s: s.offset_days, default=None)
+        tone_name = tone.name if tone else INSTALLMENT
+        refs = [d.item.ref for d in items] + [ref for f, _ in installments for ref in f.doc_refs]
+        notes = " ".join(compose.installment_note(f, inst) for f, inst in installments)
+        text = compose.staff_text(self.renderer, "chase_by_phone", c, [d.item for d in items], tone_name, None, notes)
+        events.record(
+            conn,
+            at=now,
+            kind="reminder_sent",
+            actor="system",
+            customer_id=c.id,
+            doc_refs=refs,
+            text=f"{tone_name}: {why}; sales rep asked to chase by phone",
+        )
+        if self._alert(conn, c.id, c.ref, "chase_by_phone", f"chase:{keys[0]}", text, now, report, doc_refs=refs):
+            events.record(conn, at=now, kind="chase_by_phone", actor="system", customer_id=c.id, doc_refs=refs,
+                          text=f"sales rep asked to chase the {tone_name} reminder by phone ({why})")
+
+    def _heads_up(
+        self,
+        conn: Connection,
+        c: CustomerRow,
+        wanted: list,
+        doc_ids: dict[str, int],
+        now: datetime,
+        report: SweepReport,
+    ) -> None:
+        """The customer's new sales heads-ups as one message to the rep, each (item, step) once ever
+        (storage.heads_ups), with a `heads_up` timeline event naming each step and its projected date."""
+        if not wanted:
+            return
+        won = heads_ups.claim(conn, c.id, [(doc_ids[i.ref], s.name, when) for i, s, when in wanted], now)
+        mine = sorted(
+            ((i, s, when) for i, s, when in wanted if (doc_ids[i.ref], s.name) in won),
+            key=lambda h: (h[2], h[1].offset_days, h[0].ref),
+        )
+        if not mine:
+            return
+        pairs = [(doc_ids[i.ref], s.name) for i, s, _ in mine]
+        key = _hashed_key(f"headsup:{c.id}", ",".join(f"{d}:{s}" for d, s in sorted(pairs)))
+        heads_ups.name_alert(conn, pairs, key)
+        refs = list(dict.fromkeys(i.ref for i, _, _ in mine))
+        text = compose.heads_up_text(self.renderer, c, mine)
+        if self._alert(conn, c.id, c.ref, "heads_up", key, text, now, report, doc_refs=refs):
+            events.record(conn, at=now, kind="heads_up", actor="system", customer_id=c.id, doc_refs=refs,
+                          text=compose.heads_up_summary(mine))
 
     def _actions(self, conn: Connection, c: CustomerRow, items: list, now: datetime, report: SweepReport) -> None:
-        """A step's actions (credit hold, escalation), recorded with the step itself."""
+        """The actions of the steps this sweep recorded, in the decision's transaction: `credit_hold`
+        (event `credit_hold_set`) and `escalate` (the formal notice alert to credit staff, event `escalated`)."""
         actions = {a for d in items for a in d.step.actions}
         if not actions:
             return
-        if "credit_hold" in actions and not c.credit_hold:
-            conn.execute(update(Customer.__table__).where(Customer.__table__.c.id == c.id).values(credit_hold=True))
-            events.record(
-                conn,
-                at=now,
-                kind="hold_set",
-                actor="system",
-                customer_id=c.id,
-                text="credit hold: no new sales until the account is settled",
-            )
+        if "credit_hold" in actions:
+            step = max((d.step for d in items if "credit_hold" in d.step.actions), key=lambda s: s.offset_days)
+            credit_holds.set_by_ladder(conn, c, step.name, now)
         if "escalate" in actions:
-            step = max((d.step for d in items if d.step.actions), key=lambda s: s.offset_days)
-            text = compose.staff_text(
-                self.renderer, "formal_notice_alert", c, [d.item for d in items], step.name, None
-            )
+            step = max((d.step for d in items if "escalate" in d.step.actions), key=lambda s: s.offset_days)
+            text = compose.staff_text(self.renderer, "formal_notice_alert", c, [d.item for d in items], step.name, None,
+                                      credit_hold="credit_hold" in actions or c.credit_hold)
             refs = sorted(d.item.ref for d in items)
-            key = f"escalate:{c.id}:{step.name}:{','.join(refs)}"
-            self._alert(conn, c.id, "formal_notice", key, text, now, report, refs)
+            key = _hashed_key(f"escalate:{c.id}:{step.name}", ",".join(refs))
+            if self._alert(conn, c.id, c.ref, "formal_notice", key, text, now, report, doc_refs=refs):
+                events.record(conn, at=now, kind="escalated", actor="system", customer_id=c.id, doc_refs=refs,
+                              text=f"{step.name}: credit staff alerted")
 
     def _alert(  # noqa: PLR0913
         self,
         conn: Connection,
         customer_id: int,
+        customer_ref: str,
         kind: str,
         key: str,
         text: str,
         now: datetime,
         report: SweepReport | None = None,
         doc_refs: Sequence[str] = (),
-    ) -> None:
-        """Record a staff alert once per key in the caller's transaction; it is posted after commit."""
+    ) -> bool:
+        """A staff alert is recorded once per key in the caller's transaction; it is posted after commit
+        (bot.scheduler.delivery.AlertPoster). True if this call recorded it."""
         if outbox.add_alert(conn, key=key, customer_id=customer_id, kind=kind, text=text, at=now, doc_refs=doc_refs):
             if report is not None:
                 report.alerts += 1
+            return True
+        return False
 
     def _end_plan(
         self, conn: Connection, c: CustomerRow, plan: PlanFacts, review: PlanReview, now: datetime, report: SweepReport
@@ -508,10 +621,10 @@ class Sweeper:
             f"{compose.slack_escape(compose.installment_note(plan, inst))} It was not paid; "
             "reminders resume for its invoices."
         )
-        self._alert(conn, c.id, "plan_broken", f"plan_broken:{plan.id}", text, now, report, list(plan.doc_refs))
+        self._alert(conn, c.id, c.ref, "plan_broken", f"plan_broken:{plan.id}", text, now, report)
 
-    def _settle_promises(self, now: datetime, report: SweepReport) -> None:
-        _settle_promises_impl(self, now, report)
+    def _settle_promises(self, now: datetime, report: SweepReport, *, dry_run: bool = False) -> None:
+        _settle_promises_impl(self, now, report, dry_run)
 
     @staticmethod
     def _row(
@@ -543,10 +656,14 @@ class Sweeper:
         }
 
 
-def _settle_promises_impl(sweeper: Sweeper, now: datetime, report: SweepReport) -> None:
-    """A promise whose date has passed is kept (the item is paid) or broken (dunning resumes, staff told)."""
+def _settle_promises_impl(sweeper: Sweeper, now: datetime, report: SweepReport, dry_run: bool = False) -> None:
+    """A promise whose date has passed is kept (the item is paid) or broken (dunning resumes, staff told).
+
+    A dry run decides the same and only counts the alerts (a broken promise's) it would record.
+    """
     pr, d, c = Promise.__table__, Document.__table__, Customer.__table__
-    with sweeper.engine.begin() as conn:
+    with sweeper.engine.connect() as conn:
+        tx = None if dry_run else conn.begin()
         rows = conn.execute(
             select(
                 pr.c.id,
@@ -569,6 +686,9 @@ def _settle_promises_impl(sweeper: Sweeper, now: datetime, report: SweepReport) 
             docs, pays = ledgers(conn, [r.customer_id])[r.customer_id]
             open_refs = {i.ref for i in compute_balance(docs, pays, today).open_items}
             kept = (r.ref not in open_refs) if r.ref else not open_refs
+            if dry_run:
+                report.alerts += not kept
+                continue
             kind = "promise_kept" if kept else "promise_broken"
             conn.execute(update(pr).where(pr.c.id == r.id).values(status="kept" if kept else "broken"))
             events.record(
@@ -586,8 +706,35 @@ def _settle_promises_impl(sweeper: Sweeper, now: datetime, report: SweepReport) 
                     f"{compose.slack_escape(r.name)} ({compose.slack_escape(r.cref)}): the promise to pay {what} "
                     f"by {r.promised_date} was broken; reminders resume."
                 )
-                sweeper._alert(conn, r.customer_id, "promise_broken", f"promise:{r.id}", text, now, report,
-                               [r.ref] if r.ref else [])
+                sweeper._alert(conn, r.customer_id, r.cref, "promise_broken", f"promise:{r.id}", text, now, report,
+                               doc_refs=[r.ref] if r.ref else [])
+        if tx is not None:
+            tx.commit()
+
+
+def _hashed_key(prefix: str, parts: str) -> str:
+    """A staff alert key that fits its column (128 characters) however many refs it covers: the
+    parts (e.g. the sorted refs) hashed, after a short prefix naming the customer and step."""
+    return f"{prefix}:{hashlib.sha256(parts.encode()).hexdigest()[:40]}"
+
+
+def _approval_key(document_id: int, step: str) -> str:
+    return f"approval:{document_id}:{step}"
+
+
+def _alerts_planned(
+    plan: CustomerPlan, status: str | None, ends: list, asked: set[str], doc_ids: dict[str, int]
+) -> int:
+    """How many staff alerts the real sweep records for this plan (a dry run counts them alike):
+    one heads-up message, each new approval request, each broken plan, the chase request of a
+    customer without a chat, and the formal notice alert of an escalating step."""
+    n = 1 if plan.heads_ups else 0
+    n += sum(1 for i, s in plan.awaiting if _approval_key(doc_ids.get(i.ref, -1), s.name) not in asked)
+    n += sum(1 for _f, r in ends if r.broken_by is not None)
+    if status in ("sent", "no_channel") and (plan.due or plan.installments):
+        n += status == "no_channel"
+        n += any("escalate" in d.step.actions for d in plan.due)
+    return n
 
 
 def _statuses(engine: Engine, ids: Sequence[int]) -> dict[int, str]:
@@ -602,10 +749,10 @@ def _report_items(plan: CustomerPlan) -> list[tuple[str, str]]:
     return out + [(ref, INSTALLMENT) for f, _ in plan.installments for ref in f.doc_refs]
 
 
-def _armed_items(conn: Connection, now: datetime) -> dict[int, list[int]]:
+def _armed_items(conn: Connection, now: datetime, *, every: bool = False) -> dict[int, list[int]]:
     """customer id -> ids of the items to look at `now` (storage.arming.armed_items: next action
-    date come and not settled, in the customer's zone)."""
-    return arming.armed_items(conn, now, zone)
+    date come and not settled, in the customer's zone; `every`: whatever their next action date)."""
+    return arming.armed_items(conn, now, zone, every=every)
 
 
 @contextmanager

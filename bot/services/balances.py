@@ -31,12 +31,15 @@ def customer_balance(conn: Connection, customer: CustomerRow, as_of: date) -> Ba
 
 
 def balance_document(conn: Connection, customer: CustomerRow, as_of: date) -> dict:
+    """`balance --format json` (DESIGN "Interfaces"): balances per currency, open items with their
+    status, and `credit_hold` (true or false), as plain JSON values with amounts as decimal strings."""
     bal = customer_balance(conn, customer, as_of)
     pauses = load_pauses(conn, [customer.id])[customer.id]
     return {
         "customer_ref": customer.ref,
         "name": customer.name,
         "as_of": as_of.isoformat(),
+        "credit_hold": bool(customer.credit_hold),
         "balances": [
             {
                 "currency": b.currency,

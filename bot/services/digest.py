@@ -92,7 +92,7 @@ def digest_document(conn: Connection, day: date, tz: ZoneInfo, *, rep_slack_id: 
         for r in report_reads.promises_due(conn, day, rep_slack_id)
     ]
     promises_broken = [
-        _customer(r) | {"doc_refs": [x for x in (r.doc_refs or "").split("|") if x], "at": local(r.at)}
+        _customer(r) | {"doc_refs": list(r.doc_refs or []), "at": local(r.at)}
         for r in report_reads.events_of_kind(conn, start, end, "promise_broken", rep_slack_id)
     ]
     disputes = [

@@ -119,6 +119,9 @@ def _check_one(
         except TemplateSyntaxError as exc:
             raise PolicyError(key, f"template {name!r} ({exc.name or locale}) does not parse: "
                               f"{exc.message} (line {exc.lineno})", source) from None
+        except RecursionError:  # a macro that calls itself, a template that extends itself
+            raise PolicyError(key, f"template {name!r} does not render in {locale}: it calls or extends itself "
+                              "without end", source) from None
         except (TemplateError, ArithmeticError, AttributeError, LookupError, TypeError, ValueError) as exc:
             raise PolicyError(key, f"template {name!r} does not render in {locale}: {exc}", source) from None
         if not (template.name or "").startswith(f"{locale}/"):

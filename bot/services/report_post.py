@@ -4,7 +4,7 @@ A report is a plain document (bot.services.reports, bot.services.digest) plus, f
 weekly summary, the aging chart. `build_report` makes any of them the same way for the
 CLI, the Slack commands and the scheduled posts; `post_report(report, poster)` hands
 one to a poster. The Slack app provides the poster (rendering blocks and uploading the
-chart with `files_upload_v2`) and plugs it into `slack_poster`, so the CLI's
+chart with `files_upload_v2`) behind `slack_poster`, so the CLI's
 `report ... --post` and the scheduled posts of `collectbot run` go through the same call.
 """
 
@@ -78,7 +78,7 @@ class SlackNotConfigured(RuntimeError):
 
 
 class PostingUnavailable(RuntimeError):
-    """Slack is configured, but this build has no poster for reports yet."""
+    """Slack is configured but refused the token or the post, or cannot be reached (one line, no token)."""
 
 
 def missing_slack_settings(settings: Settings) -> list[str]:
@@ -91,13 +91,13 @@ def missing_slack_settings(settings: Settings) -> list[str]:
     return missing
 
 
-def slack_poster(settings: Settings) -> ReportPoster:
-    """The poster for `settings`. Raises SlackNotConfigured naming what to set, or
-    PostingUnavailable until the Slack app (issue 13) plugs its poster in here."""
-    missing = missing_slack_settings(settings)
-    if missing:
-        raise SlackNotConfigured(f"posting to Slack needs {' and '.join(missing)} set")
-    raise PostingUnavailable("posting reports to Slack comes with the Slack app, which this build does not have yet")
+def slack_poster(settings: Settings, engine=None) -> ReportPoster:  # noqa: ANN001  (sqlalchemy Engine)
+    """The Slack poster for `settings` (bot.handlers.slack.report_poster: blocks, the weekly chart with
+    `files_upload_v2`, the shared rate budget on `engine`). Raises SlackNotConfigured naming what to
+    set, or PostingUnavailable when Slack refuses the token or cannot be reached (one line each)."""
+    from bot.handlers.slack.report_poster import slack_poster as make
+
+    return make(settings, engine)
 
 
 def post_report(report: Report, poster: ReportPoster) -> str:

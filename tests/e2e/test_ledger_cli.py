@@ -165,7 +165,8 @@ def test_importing_the_same_files_again_changes_nothing(sample) -> None:
 
 
 def assert_balance_contract(doc: dict) -> None:
-    assert list(doc) == ["customer_ref", "name", "as_of", "balances", "open_items"]
+    assert list(doc) == ["customer_ref", "name", "as_of", "credit_hold", "balances", "open_items"]
+    assert isinstance(doc["credit_hold"], bool)
     for b in doc["balances"]:
         assert list(b) == BALANCE_KEYS
         assert list(b["buckets"]) == BUCKET_KEYS
@@ -188,6 +189,7 @@ def test_balance_json_contract(sample) -> None:
         "customer_ref": "ACME",
         "name": "ACME Corporation",
         "as_of": AS_OF,
+        "credit_hold": False,
         "balances": [{
             "currency": "USD", "total_open": "7576.88", "overdue": "7576.88",
             "unapplied_credit": "0.00",

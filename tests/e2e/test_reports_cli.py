@@ -156,10 +156,13 @@ def test_post_names_only_the_missing_setting_and_never_the_token(sample: Cli) ->
     proc = run_with(sample, {"SLACK_BOT_TOKEN": "xoxb-secret-123"}, "report", "digest", "--post")
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr == "error: posting to Slack needs COLLECTBOT_SLACK_CHANNEL set\n"
-    both = {"SLACK_BOT_TOKEN": "xoxb-secret-123", "COLLECTBOT_SLACK_CHANNEL": "C123"}
-    proc = run_with(sample, both, "report", "weekly", "--post")
+    unreachable = {"SLACK_BOT_TOKEN": "xoxb-secret-123", "COLLECTBOT_SLACK_CHANNEL": "C123",
+                   "COLLECTBOT_SLACK_API_URL": "http://127.0.0.1:9/api/"}  # nothing listens on port 9
+    proc = run_with(sample, unreachable, "report", "weekly", "--post")
     assert proc.returncode == 1 and proc.stdout == ""
-    assert len(proc.stderr.splitlines()) == 1 and "Slack app" in proc.stderr and "xoxb" not in proc.stderr
+    assert proc.stderr == "error: cannot post to Slack: cannot reach the Slack Web API (URLError)\n" or (
+        len(proc.stderr.splitlines()) == 1 and "cannot post to Slack" in proc.stderr and "xoxb" not in proc.stderr
+    ), proc.stderr
 
 
 def test_every_report_help_works(sample: Cli) -> None:

@@ -101,7 +101,8 @@ class SlackMessage:
         for block in self.blocks or []:
             elements = block.get("elements", []) + ([block["accessory"]] if "accessory" in block else [])
             for el in elements:
-                label = (el.get("text") or {}).get("text")
+                label = el.get("text")
+                label = label.get("text") if isinstance(label, dict) else None  # a context's mrkdwn is a string
                 if el.get("type") == "button" and (el.get("action_id") == action_id or (text and label == text)):
                     return block.get("block_id", ""), el
         raise KeyError(f"no button {action_id or text!r} on message {self.ts}")

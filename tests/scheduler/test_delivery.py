@@ -75,8 +75,9 @@ class Rig:
     def link(self, customer: str, chat_id: int, locale: str | None = None) -> None:
         with self.engine.begin() as conn:
             cid = conn.execute(select(Customer.id).where(Customer.ref == customer)).scalar_one()
-            conn.execute(insert(Contact).values(customer_id=cid, name="AP", telegram_chat_id=chat_id, locale=locale,
-                                                verified=True, reachable=True, linked_at=datetime(2026, 2, 1, tzinfo=UTC)))
+            conn.execute(insert(Contact).values(
+                customer_id=cid, name="AP", telegram_chat_id=chat_id, locale=locale, verified=True, reachable=True,
+                linked_at=datetime(2026, 2, 1, tzinfo=UTC)))
 
     def rows(self) -> list[tuple[str, str]]:
         t = ReminderSend.__table__

@@ -273,7 +273,10 @@ def test_day_by_day_the_ladder_walks_its_dates_in_business_hours(world: Make) ->
     assert len(w.sent) == 6
     assert all(m.chat_id == 1001 and m.customer_ref == "C1" for m in w.sent)
     assert w.outbox() == [("INV-1", s, "sent", d) for d, s in sent]
-    assert heads_up_days == [date(2026, 3, 31)]  # final's date is 3 April
+    # final's offset date is Good Friday, 3 April: it really goes out Monday 6 April, and the
+    # heads-up comes 3 days before that real date, naming it
+    assert heads_up_days == [date(2026, 4, 3)]
+    assert [e.text for e in w.events("heads_up")] == ["sales told: final on 2026-04-06 (INV-1)"]
     kinds = Counter(kind for _c, kind, _t in w.posted)
     assert kinds == {"heads_up": 1, "formal_notice": 1}
     assert w.customer("C1").credit_hold is True

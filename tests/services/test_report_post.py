@@ -1,7 +1,7 @@
 """The posting seam: `report ... --post` hands the printed document (and the weekly chart) to the poster.
 
-The Slack app will provide the poster; here a recording one stands in for it, plugged
-in where the Slack app plugs its own (bot.cli_reports uses report_post.slack_poster).
+A recording poster stands in for the Slack one here, plugged in where bot.cli_reports
+takes it (report_post.slack_poster); tests/handlers/slack test the real one.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def test_the_cli_posts_the_document_it_prints_and_the_weekly_chart(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     poster = RecordingPoster()
-    monkeypatch.setattr(bot.cli_reports, "slack_poster", lambda settings: poster)
+    monkeypatch.setattr(bot.cli_reports, "slack_poster", lambda settings, **kw: poster)
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     env = {"COLLECTBOT_DATABASE_URL": database_url, "COLLECTBOT_TIMEZONE": "UTC"}

@@ -57,7 +57,7 @@ async def test_i_paid_records_a_claim_on_the_chosen_invoices_and_alerts_staff(ri
     assert pay.reference == "<b>WIRE-77</b> & co" and pay.ref == f"CLAIM-{pay.id}"
     assert (pay.receipt_kind, pay.receipt_file_id) == ("photo", photo.file_id)
     assert allocs == [("INV-1", 80000)]
-    assert events == [("payment_claimed", f"debtor:{ACME_CHAT}", "INV-1")]
+    assert events == [("payment_claimed", f"debtor:{ACME_CHAT}", ["INV-1"])]
     ((kind, payload, text, status),) = alerts
     assert (kind, payload, status) == ("payment_claimed", {"decision": "payment", "id": pay.id}, "pending")
     assert "&lt;b&gt;WIRE-77&lt;/b&gt; &amp; co" in text and "ACME &lt;Corp&gt; &amp; Sons" in text  # mrkdwn-escaped
