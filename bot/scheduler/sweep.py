@@ -190,7 +190,7 @@ class Sweeper:
         fingerprint = ladder_fingerprint(self.policy)
         every = False  # every open item, whatever its next-action date (the policy changed)
         if dry_run:
-            with self.engine.connect() as conn:
+            with reading(self.engine) as conn:
                 every = policy_state.stored(conn) != fingerprint
             self._settle_promises(now, report, dry_run=True)
         else:
@@ -198,7 +198,7 @@ class Sweeper:
                 policy_state.adopt(conn, fingerprint, now)
             report.recovered_unknown = recover_dead_claims(self.engine, now)
             self._settle_promises(now, report)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:  # SQLite: reads take no write lock (a chat's question never waits)
             armed = _armed_items(conn, now, every=every)
             for cid in plan_store.customers_with_live_plans(conn):
                 armed.setdefault(cid, [])
@@ -216,7 +216,7 @@ class Sweeper:
     # -- gathering facts and planning (read-only) --------------------------------------
 
     def _load(self, ids: Sequence[int], armed: dict[int, list[int]], lifting: set[int] = frozenset()) -> ChunkFacts:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             doc_ids: dict[int, dict[str, int]] = {}
             books = ledgers(conn, ids, doc_ids)
             return ChunkFacts(
