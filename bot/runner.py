@@ -96,7 +96,7 @@ class TelegramAdapter:
                      application.bot.username, settings.telegram_webhook_listen, settings.telegram_webhook_port)
         else:
             await application.updater.start_polling(allowed_updates=allowed)
-            log.info("the debtor's Telegram bot is polling")
+            log.info("the debtor's Telegram bot is polling as @%s", application.bot.username)
 
     async def stop(self) -> None:
         application = self.application
