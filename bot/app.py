@@ -77,16 +77,21 @@ class App:
         )
 
 
-def build_sweeper(app: App, debtor=None, staff=None):  # noqa: ANN001, ANN201
-    """The sweep wired to this app's channels (console ones until chat adapters are configured)."""
-    from bot.scheduler.channels import ConsoleDebtorChannel, ConsoleStaffChannel
+_CONSOLE = object()  # "use the console channel" (the default of build_sweeper)
+
+
+def build_sweeper(app: App, debtor=_CONSOLE, staff=None):  # noqa: ANN001, ANN201
+    """The sweep wired to these channels: `debtor` a DebtorChannel, or None when Telegram is off
+    (reminders then stay pending in the outbox); the console for both by default (demo, tests).
+    `run` and the CLI `sweep` pass bot.runner.build_alert_channel(app) (Slack when configured)."""
+    from bot.scheduler.channels import ConsoleAlertChannel, ConsoleDebtorChannel
     from bot.scheduler.sweep import Sweeper
 
     policy = app.policy  # before the engine: a broken policy stops the command before it touches the database
     return Sweeper(
         engine=app.engine,
         policy=policy,
-        debtor=debtor or ConsoleDebtorChannel(),
-        staff=staff or ConsoleStaffChannel(),
+        debtor=ConsoleDebtorChannel() if debtor is _CONSOLE else debtor,
+        staff=staff or ConsoleAlertChannel(),
         renderer=app.renderer,
     )

@@ -12,6 +12,7 @@ from rich.table import Table
 from bot.app import build_sweeper
 from bot.cli_help import epilog
 from bot.cli_support import FORMAT_HELP, Fmt, build_app, customer_errors, err, fail, out, parse_day, print_json
+from bot.scheduler.delivery import run_sync
 
 policy_app = typer.Typer(
     help="The dunning policy (COLLECTBOT_POLICY_FILE, or the packaged default).",
@@ -106,10 +107,12 @@ def sweep(
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan only: record and send nothing."),
     fmt: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
-    """Run one sweep now: plan every customer's reminders, record them, send them, alert staff."""
+    """Run one sweep now: plan every customer's reminders, record them, send them through the configured
+    Telegram bot (without TELEGRAM_BOT_TOKEN they wait in the outbox), alert staff."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     the_app = build_app(now)
-    report = build_sweeper(the_app).sweep(the_app.now(), dry_run=dry_run)
+    _ = the_app.policy  # a broken policy is one line before anything else
+    report = run_sync(_sweep(the_app, dry_run))
     if fmt is Fmt.json:
         print_json(report.as_json())
         return
@@ -121,6 +124,34 @@ def sweep(
         for m in report.messages:
             t.add_row(escape(m.customer_ref), m.status, m.step, escape(", ".join(f"{r} ({s})" for r, s in m.items)))
         out.print(t)
+
+
+async def _sweep(the_app, dry_run: bool):  # noqa: ANN001, ANN202
+    """Check the token (a wrong one is one line, nothing recorded), record, deliver, post; the report."""
+    from telegram.error import InvalidToken
+
+    from bot.handlers.telegram.botapi import TelegramUnavailable
+    from bot.handlers.telegram.delivery import TelegramDebtorChannel
+    from bot.runner import build_alert_channel
+
+    channel = None
+    token = the_app.settings.telegram_bot_token
+    if not dry_run and token is not None and token.get_secret_value().strip():
+        channel = TelegramDebtorChannel.for_app(the_app)
+        try:
+            await channel.open()
+        except TelegramUnavailable as exc:
+            await channel.close()
+            if isinstance(exc.__cause__, InvalidToken):
+                fail(str(exc))
+            err.print(f"warning: {exc}; reminders are recorded and stay pending", markup=False)
+            channel = None
+    sweeper = build_sweeper(the_app, debtor=channel, staff=build_alert_channel(the_app))
+    try:
+        return await sweeper.run(the_app.now(), dry_run=dry_run)
+    finally:
+        if channel is not None:
+            await channel.close()
 
 
 @policy_app.command(

@@ -24,6 +24,14 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
     telegram_api_url: str = Field("https://api.telegram.org/bot", validation_alias=_env("COLLECTBOT_TELEGRAM_API_URL"))
     telegram_file_url: str | None = Field(None, validation_alias=_env("COLLECTBOT_TELEGRAM_FILE_URL"))
+    # Webhook mode of `collectbot run` (instead of long polling) when the public URL is set.
+    telegram_webhook_url: str | None = Field(None, validation_alias=_env("COLLECTBOT_TELEGRAM_WEBHOOK_URL"))
+    telegram_webhook_listen: str = Field("127.0.0.1", validation_alias=_env("COLLECTBOT_TELEGRAM_WEBHOOK_LISTEN"))
+    telegram_webhook_port: int = Field(8443, validation_alias=_env("COLLECTBOT_TELEGRAM_WEBHOOK_PORT"))
+    telegram_webhook_path: str = Field("telegram", validation_alias=_env("COLLECTBOT_TELEGRAM_WEBHOOK_PATH"))
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("COLLECTBOT_TELEGRAM_WEBHOOK_SECRET")
+    )
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))

@@ -31,9 +31,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, select
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
-from telegram.error import Forbidden
+from telegram import Update
 from telegram.ext import Application, ExtBot
 
 from bot.app import App, build_sweeper
@@ -41,14 +39,14 @@ from bot.clock import FixedClock
 from bot.config import Settings
 from bot.demo_botapi import ChatLine, LocalBotAPI
 from bot.domain.balances import BUCKETS
+from bot.handlers.telegram.delivery import TelegramDebtorChannel
 from bot.importer import import_file
-from bot.scheduler.channels import ConsoleStaffChannel, ContactUnreachable, Outgoing
+from bot.scheduler.channels import ConsoleAlertChannel
+from bot.scheduler.delivery import Delivery
 from bot.services import cases
 from bot.services.balances import aging_document, balance_document
 from bot.services.customers import resolve
-from bot.services.keyboards import reminder_keyboard
 from bot.services.linking import new_token
-from messages.locales import DEFAULT_LOCALE
 from storage import ledger_writes
 from storage.migrate import upgrade_lock_file
 from storage.tables import Customer, Document, Event, StaffAlert, StepApproval
@@ -97,35 +95,6 @@ class _Entry:
     kind: str = field(default="", compare=False)
 
 
-class _BotChannel:
-    """SEAM: the sweep's debtor channel on main (a synchronous `send`), sending through the demo's Bot.
-
-    The sweep runs in a worker thread; each send is handed to the event loop the Application
-    runs on and waited for. When the asynchronous delivery path lands (issue 12 §1), the sweep
-    takes the Bot itself and this class goes away (see `_Demo.sweep`).
-    """
-
-    name = "telegram"
-
-    def __init__(self, bot: ExtBot, loop: asyncio.AbstractEventLoop, locales: dict[int, str]) -> None:
-        self.bot, self.loop, self.locales = bot, loop, locales
-
-    def send(self, message: Outgoing) -> str:
-        locale = self.locales.get(message.chat_id, DEFAULT_LOCALE)
-        markup = InlineKeyboardMarkup(
-            [
-                [InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
-                for row in reminder_keyboard(locale)
-            ]
-        )
-        call = self.bot.send_message(message.chat_id, message.text, parse_mode=ParseMode.HTML, reply_markup=markup)
-        try:
-            sent = asyncio.run_coroutine_threadsafe(call, self.loop).result(timeout=30)
-        except Forbidden as exc:
-            raise ContactUnreachable(str(exc)) from exc
-        return str(sent.message_id)
-
-
 class _Demo:
     """The demo's world: the App on the throw-away database, its clock, the Bot API stand-in, the
     debtor's bot (the real Application), the sweeper, and the entries waiting to be printed."""
@@ -136,10 +105,11 @@ class _Demo:
         self.entries: list[_Entry] = []
         self.seen: dict[int, int] = defaultdict(int)  # chat -> transcript lines already printed
         self.reminder_shown = False
+        self.channel = TelegramDebtorChannel(self.bot, app=app)  # the one delivery path, through the demo's Bot
         self.sweeper = build_sweeper(
             app,
-            debtor=_BotChannel(self.bot, asyncio.get_running_loop(), {d.chat_id: d.language for d in DEBTORS}),
-            staff=ConsoleStaffChannel(),  # staff alerts stay in the staff_alert table and the timeline
+            debtor=self.channel,
+            staff=ConsoleAlertChannel(),  # staff alerts: the staff_alert table, the timeline and the log
         )
 
     # -- moves ------------------------------------------------------------------------------
@@ -149,7 +119,7 @@ class _Demo:
         return await asyncio.to_thread(work, *args)
 
     async def sweep(self) -> None:
-        await self.db(self.sweeper.sweep, self.clock.now())
+        await self.sweeper.run(self.clock.now())  # records in a database thread, then delivers on this loop
         self.chat(WATCHED.chat_id, rank=2, reminder=True)
 
     async def send(self, debtor: Debtor, text: str) -> None:
@@ -159,13 +129,11 @@ class _Demo:
         await self.application.process_update(Update.de_json(self.api.user_taps(debtor.chat_id, label), self.bot))
 
     async def tell_debtor(self, notice: int | None) -> None:
-        """SEAM: a decision's notice, delivered as `collectbot payment|dispute|plan` deliver it on main
-        (bot.handlers.telegram.delivery), through the demo's Bot."""
+        """A decision's notice, delivered as `collectbot payment|dispute|plan` deliver it (the one delivery
+        path, bot.scheduler.delivery), through the demo's Bot."""
         if notice is None:
             return
-        from bot.handlers.telegram.delivery import _deliver_one
-
-        await _deliver_one(self.app, self.bot, notice)
+        await Delivery(self.app.engine, self.channel, self.app.renderer, self.app.now).deliver([notice])
 
     # -- the chat, as the debtor sees it ------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Connection
 
@@ -58,3 +59,44 @@ def enqueue(
         "updated_at": now,
     }
     return conn.execute(stmt, row).scalar()
+
+
+class MessageStatus(StrEnum):
+    """`outbound_message.status` (DESIGN "Reliability and security")."""
+
+    PENDING = "pending"  # recorded, not attempted, or failed before the request left: safe to send
+    SENDING = "sending"  # intent recorded just before the call, by the live holder in claimed_by
+    SENT = "sent"
+    UNKNOWN = "unknown"  # a timeout after the request left, or a crash between intent and result
+    NO_CHANNEL = "no_channel"  # every candidate chat blocked the bot (403)
+    FAILED = "failed"  # Telegram refused the message itself (400): resending cannot help
+
+
+class AlertStatus(StrEnum):
+    """`staff_alert.status`: recorded with the decision, posted after it commits."""
+
+    PENDING = "pending"
+    POSTING = "posting"
+    POSTED = "posted"
+    UNKNOWN = "unknown"  # the post may or may not have happened: never posted again
+
+
+class SendStatus(StrEnum):
+    """`reminder_send.status`: one row per (document, step); rows with a message follow its outcome."""
+
+    PENDING = "pending"  # recorded with its outbound message, not delivered yet
+    SENDING = "sending"  # (databases from before the debtor outbox only)
+    SENT = "sent"
+    UNKNOWN = "unknown"
+    NO_CHANNEL = "no_channel"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+# A message's final status -> its reminder_send rows' status.
+SEND_STATUS_OF = {
+    MessageStatus.SENT: SendStatus.SENT,
+    MessageStatus.UNKNOWN: SendStatus.UNKNOWN,
+    MessageStatus.NO_CHANNEL: SendStatus.NO_CHANNEL,
+    MessageStatus.FAILED: SendStatus.FAILED,
+}

@@ -110,11 +110,16 @@ class Cli:
 
     database_url: str
     cwd: Path
+    extra_env: tuple[tuple[str, str], ...] = ()
+
+    def with_env(self, **env: str) -> Cli:
+        """The same CLI with these variables set (e.g. the fake Telegram's TELEGRAM_BOT_TOKEN)."""
+        return Cli(self.database_url, self.cwd, (*self.extra_env, *env.items()))
 
     def __call__(self, *args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [COLLECTBOT, *map(str, args)],
-            env=cli_env(self.database_url),
+            env=cli_env(self.database_url) | dict(self.extra_env),
             cwd=self.cwd,
             text=True,
             capture_output=True,

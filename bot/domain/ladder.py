@@ -22,7 +22,7 @@ from bot.domain.plans import Installment, PlanFacts
 from bot.domain.policy import Policy, Segment, Step
 
 # Outbox states that count as "this step is done for this item".
-REMINDED = frozenset({"sent", "no_channel", "sending", "unknown", "failed"})
+REMINDED = frozenset({"sent", "no_channel", "pending", "sending", "unknown", "failed"})
 DONE = REMINDED | {"skipped"}
 
 

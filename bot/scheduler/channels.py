@@ -1,7 +1,9 @@
-"""Where messages go. Channels are interfaces so the sweep does not know Telegram or Slack.
+"""Where messages go. Channels are interfaces so the sweep and the delivery path know neither Telegram nor Slack.
 
-The console channels write to the log (stderr); the Telegram and Slack adapters
-implement the same two methods.
+A DebtorChannel sends one rendered message to one chat (bot.scheduler.delivery decides which,
+and records the outcome); an AlertChannel posts one recorded staff alert. The console channels
+write to the log (stderr); the Telegram adapter (bot.handlers.telegram.delivery) and the Slack
+adapter implement the same methods.
 """
 
 from __future__ import annotations
@@ -17,34 +19,39 @@ _TAGS = re.compile(r"<[^>]+>")
 
 @dataclass(frozen=True)
 class Outgoing:
+    """One message to one chat: Telegram HTML (user values escaped) and optional inline buttons
+    `[[{"text", "callback_data"}, ...], ...]` (rows)."""
+
     customer_ref: str
     chat_id: int
-    text: str  # Telegram HTML
+    text: str
+    buttons: list[list[dict]] | None = None
 
 
 class DebtorChannel(Protocol):
     name: str
 
-    def send(self, message: Outgoing) -> str:
-        """Deliver; return the channel's message id. Raise ContactUnreachable on a block."""
+    async def send(self, message: Outgoing) -> int | str:
+        """Deliver; return the channel's message id.
 
-
-class StaffChannel(Protocol):
-    def post(self, customer_ref: str | None, kind: str, text: str) -> None: ...
+        Raises python-telegram-bot's errors as they come (Forbidden, BadRequest, TimedOut,
+        NetworkError, RetryAfter) or ContactUnreachable; bot.scheduler.delivery.classify says
+        what each one means.
+        """
 
 
 class ContactUnreachable(Exception):
-    """The debtor blocked the bot (Telegram 403)."""
+    """The debtor's chat cannot receive messages (Telegram 403: blocked, deactivated, never started)."""
 
 
 @dataclass
 class ConsoleDebtorChannel:
-    """Logs each reminder; used when Telegram is not configured, and by the demo."""
+    """Logs each message; the demo's stand-in for Telegram (and the tests' recorder)."""
 
     name: str = "console"
     sent: list[Outgoing] = field(default_factory=list)
 
-    def send(self, message: Outgoing) -> str:
+    async def send(self, message: Outgoing) -> int:
         self.sent.append(message)
         log.info(
             "reminder to %s (chat %s): %s",
@@ -52,16 +59,7 @@ class ConsoleDebtorChannel:
             message.chat_id,
             _TAGS.sub("", message.text).replace("\n", " | "),
         )
-        return f"console-{len(self.sent)}"
-
-
-@dataclass
-class ConsoleStaffChannel:
-    posted: list[tuple[str | None, str, str]] = field(default_factory=list)
-
-    def post(self, customer_ref: str | None, kind: str, text: str) -> None:
-        self.posted.append((customer_ref, kind, text))
-        log.info("staff alert [%s] %s: %s", kind, customer_ref or "-", text.replace("\n", " | "))
+        return len(self.sent)
 
 
 # -- the staff alert outbox's posting interface (DESIGN "Reliability": posted after commit) --------

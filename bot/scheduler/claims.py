@@ -154,22 +154,3 @@ def dead_holders(conn: Connection, tokens: Iterable[str]) -> set[str]:
         }
         dead.update(t for t in sessions if t not in live)
     return dead
-
-
-# --- the sweep's current calls (replaced by the delivery reshape) -------------------------------
-
-
-def claim_token() -> str:
-    """The local process token (see `process_token`); kept until the sweep moves to `claim_holder`."""
-    return process_token()
-
-
-def holder_is_dead(token: str) -> bool:
-    """Whether a local-process token is dead (see `dead_holders`); kept until the sweep moves to it."""
-    if not token.startswith(_PROC):
-        return True
-    try:
-        pid = int(token[len(_PROC) :].split(":", 1)[0])
-    except ValueError:
-        return True
-    return process_token(pid) != token

@@ -28,6 +28,7 @@ import asyncio
 import hashlib
 import logging
 import time
+import weakref
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from typing import Any
@@ -46,6 +47,7 @@ TELEGRAM_INTERVAL = 1 / 28.8  # seconds between two messages of one bot token (l
 CHAT_INTERVAL = 1.05  # seconds between two messages to one chat (limit: 1/s)
 SLACK_CHANNEL_INTERVAL = 1.05  # seconds between two posts to one Slack channel (limit: 1/s)
 MAX_RETRIES = 5  # 429s in a row before the error reaches the caller
+MAX_IN_FLIGHT = 3  # messages whose request is out at once, per process (DESIGN "Reliability")
 
 Slot = tuple[str, float]  # (budget key, seconds between two uses)
 
@@ -150,7 +152,8 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     """python-telegram-bot's rate limiter interface over the shared budget.
 
     Every request that carries a `chat_id` (a message, an edit, a document) waits for that chat's
-    slot and the bot's slot; other requests (getMe, answerCallbackQuery, getUpdates) go at once,
+    slot and the bot's slot, holding one of this process's MAX_IN_FLIGHT places; other requests
+    (getMe, answerCallbackQuery, getUpdates) go at once,
     as in PTB's own AIORateLimiter. A `RetryAfter` (429) pushes the bot's slot back by
     `retry_after` for every process and the request is sent again, up to MAX_RETRIES times (or
     `rate_limit_args` when given); any other error reaches the caller unchanged, as PTB requires.
@@ -161,9 +164,20 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         self._bot_slot = telegram_bot_slot(token)
         self._token = token
         self.max_retries = max_retries
+        self._in_flight: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def initialize(self) -> None:
         """Nothing to set up: the budget lives in the database."""
+
+    def _sends(self) -> asyncio.Semaphore:
+        """This process's places for messages in flight, on the running loop."""
+        loop = asyncio.get_running_loop()
+        sem = self._in_flight.get(loop)
+        if sem is None:
+            sem = self._in_flight[loop] = asyncio.Semaphore(MAX_IN_FLIGHT)
+        return sem
 
     async def shutdown(self) -> None:
         """Nothing to release."""
@@ -182,10 +196,14 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         chat_slot = None if chat_id is None else telegram_chat_slot(self._token, chat_id)
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         for attempt in range(retries + 1):
-            if chat_slot is not None:
-                await self.budget.acquire(wait_for=[chat_slot], take=[self._bot_slot])
             try:
-                return await callback(*args, **kwargs)
+                if chat_slot is None:
+                    return await callback(*args, **kwargs)
+                # A place first, then the slot: the request leaves at its slot (a request kept
+                # waiting for a place after its slot would arrive bunched with later ones).
+                async with self._sends():
+                    await self.budget.acquire(wait_for=[chat_slot], take=[self._bot_slot])
+                    return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 if attempt == retries:
                     raise

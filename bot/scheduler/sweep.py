@@ -1,4 +1,4 @@
-"""One sweep: plan every customer whose items need a look, record intent, send, record result.
+"""One sweep: plan every customer whose items need a look, record intent with its rendered message, deliver.
 
 The database, not the scheduler, is the record of what was sent: the outbox's
 unique key per (document, step) makes a second send impossible, whether two
@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,15 +32,20 @@ from bot.domain.ladder import (
 from bot.domain.plans import PlanFacts, PlanReview, review_plan
 from bot.domain.policy import Policy
 from bot.scheduler import claims, compose
-from bot.scheduler.channels import ContactUnreachable, DebtorChannel, Outgoing, StaffChannel
+from bot.scheduler.channels import AlertChannel, DebtorChannel
+from bot.scheduler.dbpool import run_db
+from bot.scheduler.delivery import AlertPoster, Delivery, recover_dead_claims, run_sync
 from bot.services import credit_holds
 from bot.services.customers import CustomerRow, customers_by_id
+from bot.services.keyboards import reminder_keyboard
 from storage import approvals, arming, events, heads_ups, outbox, policy_state
 from storage import credit_holds as credit_hold_store
 from storage import plans as plan_store
+from storage.engine import reading
 from storage.ledger_reads import ledgers
+from storage.outbound import MessageStatus, SendStatus, enqueue
 from storage.pauses import load_pauses
-from storage.tables import Contact, Customer, Document, Promise, ReminderSend
+from storage.tables import Customer, Document, OutboundMessage, Promise, ReminderSend
 
 log = logging.getLogger("collectbot.sweep")
 CHUNK = 500
@@ -55,6 +59,7 @@ class MessageReport:
     step: str
     items: list[tuple[str, str]]  # (doc_ref, step)
     status: str
+    message_id: int | None = None  # the outbound message this sweep recorded (status follows its delivery)
 
     def as_json(self) -> dict:
         return {
@@ -105,18 +110,76 @@ class ChunkFacts:
     asked: set[str]  # keys of approval requests already recorded (a dry run counts only new alerts)
 
 
+# What `sweep --format json` says of a message, from its outbound message's status (DESIGN's four words):
+# an unknown send was attempted (staff were told), a refused one reached nobody (staff were told),
+# one still pending (Telegram off or failing before the request left) goes out later.
+REPORTED = {
+    MessageStatus.SENT: "sent",
+    MessageStatus.UNKNOWN: "sent",
+    MessageStatus.NO_CHANNEL: "no_channel",
+    MessageStatus.FAILED: "no_channel",
+    MessageStatus.PENDING: "deferred",
+    MessageStatus.SENDING: "deferred",
+}
+
+
 @dataclass
 class Sweeper:
+    """One sweep: `record` plans and records (database only), `deliver` sends what was recorded.
+
+    `debtor` is None when Telegram is off: reminders to linked chats are recorded and stay
+    `pending` for `collectbot run` or the next sweep with Telegram on. `staff` posts the staff
+    alerts recorded by the sweep (and any other pending ones) after their transactions commit.
+    """
+
     engine: Engine
     policy: Policy
-    debtor: DebtorChannel
-    staff: StaffChannel
+    debtor: DebtorChannel | None
+    staff: AlertChannel
     renderer: object  # messages.Renderer
     company_name: str = "collectbot"
 
     def sweep(self, now: datetime, *, dry_run: bool = False) -> SweepReport:
+        """One whole sweep, blocking: record, then deliver and post (see `run`)."""
+        if dry_run:
+            return self.record(now, dry_run=True)
+        return run_sync(self.run(now))
+
+    async def run(self, now: datetime, *, dry_run: bool = False) -> SweepReport:
+        """Record (in a database thread), then deliver this sweep's messages and post alerts on this loop."""
+        report = await run_db(self.record, now, dry_run=dry_run)
+        if not dry_run:
+            await self.deliver(report, now)
+        return report
+
+    async def deliver(self, report: SweepReport, now: datetime) -> None:
+        """Send this sweep's messages, then any others waiting unreserved; post pending staff alerts.
+
+        Each message's reported status becomes what its delivery came to (REPORTED).
+        """
+        own = [m.message_id for m in report.messages if m.message_id is not None]
+        results: dict[int, str] = {}
+        if self.debtor is not None:
+            delivery = Delivery(self.engine, self.debtor, self.renderer, lambda: now)
+            results = await delivery.deliver(own)
+            await delivery.deliver(None, reserved=False, exclude=set(own))
+        elif own:
+            log.warning(
+                "Telegram is off (TELEGRAM_BOT_TOKEN not set): %d reminder(s) to linked chats recorded and left "
+                "pending for `collectbot run` or the next sweep with Telegram on", len(own)
+            )
+        await AlertPoster(self.engine, self.staff, lambda: now).post_pending()
+        missing = [mid for mid in own if mid not in results]
+        if missing:
+            results.update(await run_db(_statuses, self.engine, missing))
+        for m in report.messages:
+            if m.message_id is not None:
+                m.status = REPORTED.get(results.get(m.message_id, ""), "deferred")
+        report.messages.sort(key=lambda m: (m.customer_ref, m.status))
+
+    def record(self, now: datetime, *, dry_run: bool = False) -> SweepReport:
         """One sweep at `now` (aware): plan every customer with an armed item, a live plan or a credit
-        hold the sweep may lift; record each customer's decision in one transaction; send.
+        hold the sweep may lift; record each customer's decision in one transaction (no network call).
 
         Implements DESIGN "Rules of the sweep", "Ladder dates and windows" and "Ladder rules". A
         policy whose ladder differs from the one the items were armed under re-arms every open item
@@ -127,15 +190,16 @@ class Sweeper:
         fingerprint = ladder_fingerprint(self.policy)
         every = False  # every open item, whatever its next-action date (the policy changed)
         if dry_run:
-            with self.engine.connect() as conn:
+            with reading(self.engine) as conn:
                 every = policy_state.stored(conn) != fingerprint
             self._settle_promises(now, report, dry_run=True)
         else:
             with self.engine.begin() as conn:
                 policy_state.adopt(conn, fingerprint, now)
-            report.recovered_unknown = self._recover_orphans(now)
+            report.recovered_unknown = recover_dead_claims(self.engine, now)
             self._settle_promises(now, report)
-        with self.engine.connect() as conn:
+        report.alerts += self._waiting_on_staff(now, dry_run=dry_run)
+        with reading(self.engine) as conn:  # SQLite: reads take no write lock (a chat's question never waits)
             armed = _armed_items(conn, now, every=every)
             for cid in plan_store.customers_with_live_plans(conn):
                 armed.setdefault(cid, [])
@@ -153,7 +217,7 @@ class Sweeper:
     # -- gathering facts and planning (read-only) --------------------------------------
 
     def _load(self, ids: Sequence[int], armed: dict[int, list[int]], lifting: set[int] = frozenset()) -> ChunkFacts:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             doc_ids: dict[int, dict[str, int]] = {}
             books = ledgers(conn, ids, doc_ids)
             return ChunkFacts(
@@ -243,7 +307,7 @@ class Sweeper:
             if status in ("deferred", "dry_run"):
                 for d in plan.due:
                     plan.next_action[d.item.ref] = today
-            channel = self.debtor.name if contacts.get(cid) else "none"
+            channel = self._channel_name if contacts.get(cid) else "none"
             if speaks and status in ("deferred", "dry_run"):
                 tone = plan.tone.name if plan.tone else INSTALLMENT
                 report.messages.append(MessageReport(c.ref, channel, tone, _report_items(plan), status))
@@ -256,8 +320,8 @@ class Sweeper:
                 continue
             done = self._execute(c, plan, status, today, now, doc_ids.get(cid, {}), contacts.get(cid, []), report, ends)
             if done is not None:  # only what this process won and did (another sweeper may have the rest)
-                tone, items, final = done
-                report.messages.append(MessageReport(c.ref, channel, tone, items, final))
+                tone, items, final, message_id = done
+                report.messages.append(MessageReport(c.ref, channel, tone, items, final, message_id))
 
     def _review_plans(  # noqa: PLR0913
         self,
@@ -303,6 +367,10 @@ class Sweeper:
 
     # -- recording and sending ----------------------------------------------------------
 
+    @property
+    def _channel_name(self) -> str:
+        return self.debtor.name if self.debtor is not None else "telegram"
+
     def _execute(
         self,
         c: CustomerRow,
@@ -314,16 +382,20 @@ class Sweeper:
         contacts: list,
         report: SweepReport,
         ends: list[tuple[PlanFacts, PlanReview]] = (),
-    ) -> tuple[str, list[tuple[str, str]], str] | None:
-        """Record the customer's decision in one transaction, then send; returns (tone, items, status)
-        of what this process did (None: nothing of it was won here).
+    ) -> tuple[str, list[tuple[str, str]], str, int | None] | None:
+        """Record the customer's decision in ONE transaction (no network call); returns (tone, items,
+        status, outbound message id) of what this process won (None: nothing of it was won here).
 
-        One transaction holds everything the decision records: ended plans, skips, the outbox intent,
-        next-action dates, heads-ups, approval requests, the actions of the steps won (credit hold,
-        escalation) and, with no linked chat, the chase request, each staff alert with its timeline
-        event. A failure anywhere rolls all of it back: one customer never half-records.
+        One transaction holds everything the decision records: ended plans, skips, the outbox intent
+        with its rendered message, next-action dates, heads-ups, approval requests, the actions of the
+        steps won (credit hold, escalation) and, with no linked chat, the chase request, each staff
+        alert with its timeline event. A failure anywhere rolls all of it back: one customer never
+        half-records. A customer with reachable chats gets one `reminder` in the debtor outbox,
+        rendered for each chat in its contact's language with the six buttons; its reminder_send
+        rows are `pending` and point at it; bot.scheduler.delivery sends it after the commit.
         """
-        message_key = uuid.uuid4().hex
+        message_key = ""
+        message_id = None
         won: set[str] = set()
         due = [d for d in plan.due if status in ("sent", "no_channel")]
         announce = [(f, inst) for f, inst in plan.installments if status in ("sent", "no_channel")]
@@ -343,7 +415,7 @@ class Sweeper:
                         doc_refs=[item.ref],
                         text=f"{step.name} skipped: a later step is already due",
                     )
-            row_status = "sending" if status == "sent" else "no_channel"
+            row_status = SendStatus.PENDING if status == "sent" else SendStatus.NO_CHANNEL
             rows = [
                 self._row(c, doc_ids[d.item.ref], d.step.name, row_status, today, now, message_key, tone=plan.tone.name)
                 for d in due
@@ -370,19 +442,53 @@ class Sweeper:
                 self._actions(conn, c, sent_items, now, report)
                 if status == "no_channel":
                     self._chase(conn, c, sent_items, sent_inst, keys, "no linked chat", now, report)
+                else:
+                    message_id = self._enqueue(conn, c, contacts, sent_items, sent_inst, keys, now)
         if not keys:
             return None
         tone = max((d.step for d in sent_items), key=lambda s: s.offset_days, default=None)
         tone_name = tone.name if tone else INSTALLMENT
         done_items = [(d.item.ref, d.step.name) for d in sent_items]
         done_items += [(ref, INSTALLMENT) for f, _ in sent_inst for ref in f.doc_refs]
-        final = status
-        if status == "sent":
-            final = self._send(c, contacts, sent_items, sent_inst, tone, keys, now)
-            if final == "no_channel":
-                with self.engine.begin() as conn:
-                    self._chase(conn, c, sent_items, sent_inst, keys, "every linked chat blocked the bot", now, report)
-        return tone_name, done_items, final
+        return tone_name, done_items, status, message_id
+
+    def _enqueue(  # noqa: PLR0913
+        self,
+        conn: Connection,
+        c: CustomerRow,
+        contacts: list,
+        items: list,
+        installments: list,
+        keys: list[str],
+        now: datetime,
+    ) -> int | None:
+        """Render the reminder for each reachable chat (first linked first) in its contact's language with
+        the six buttons, record it once in the debtor outbox and point its reminder_send rows at it."""
+        tone = max((d.step for d in items), key=lambda s: s.offset_days, default=None)
+        tone_name = tone.name if tone else INSTALLMENT
+        candidates = []
+        for contact_id, chat_id, contact_locale in contacts:
+            locale = contact_locale or c.locale
+            parts = [compose.reminder_text(self.renderer, self.policy, c, items, tone, locale, now)] if items else []
+            parts += [compose.installment_text(self.renderer, c, f, inst, locale) for f, inst in installments]
+            candidates.append({
+                "contact_id": contact_id,
+                "chat_id": chat_id,
+                "locale": locale,
+                "text": "\n\n".join(parts),
+                "buttons": reminder_keyboard(locale),
+            })
+        refs = [d.item.ref for d in items] + [ref for f, _ in installments for ref in f.doc_refs]
+        # Reserved for this process's own delivery right after the sweep (its report shows the
+        # outcome); freed for anyone if this process dies first (claims.dead_holders).
+        reserve = claims.claim_holder(self.engine).token if self.debtor is not None else ""
+        message_id = enqueue(
+            conn, key=f"reminder:{sorted(keys)[0]}", customer_id=c.id, kind="reminder", candidates=candidates,
+            now=now, doc_refs=refs, step=tone_name, claimed_by=reserve,
+        )
+        t = ReminderSend.__table__
+        conn.execute(update(t).where(t.c.key.in_(keys)).values(message_id=message_id))
+        return message_id
 
     def _chase(  # noqa: PLR0913
         self,
@@ -444,72 +550,6 @@ class Sweeper:
             events.record(conn, at=now, kind="heads_up", actor="system", customer_id=c.id, doc_refs=refs,
                           text=compose.heads_up_summary(mine))
 
-    def _send(
-        self,
-        c: CustomerRow,
-        contacts: list,
-        items: list,
-        installments: list,
-        tone,  # noqa: ANN001
-        keys: list[str],
-        now: datetime,
-    ) -> str:
-        """Try the customer's reachable chats, first linked first; a 403 moves on to the next one."""
-        for contact_id, chat_id, contact_locale in contacts:
-            locale = contact_locale or c.locale
-            parts = [compose.reminder_text(self.renderer, self.policy, c, items, tone, locale, now)] if items else []
-            parts += [compose.installment_text(self.renderer, c, f, inst, locale) for f, inst in installments]
-            try:
-                message_id = self.debtor.send(Outgoing(c.ref, chat_id, "\n\n".join(parts)))
-            except ContactUnreachable:
-                self._unreachable(c, contact_id, chat_id, now)
-                continue
-            except Exception as exc:  # the result is unknown: never send it again
-                log.exception("send to %s failed", c.ref)
-                with self.engine.begin() as conn:
-                    outbox.finish(conn, keys, status="unknown", message_id="", at=now, error=type(exc).__name__)
-                self.staff.post(
-                    c.ref,
-                    "send_unknown",
-                    f"{compose.slack_escape(c.name)}: a reminder may or may not have been delivered.",
-                )
-                return "sent"  # attempted; the outbox row says unknown and staff were told
-            break
-        else:
-            with self.engine.begin() as conn:
-                outbox.finish(conn, keys, status="no_channel", message_id="", at=now, error="blocked")
-            return "no_channel"
-        with self.engine.begin() as conn:
-            outbox.finish(conn, keys, status="sent", message_id=message_id, at=now)
-            events.record(
-                conn,
-                at=now,
-                kind="reminder_sent",
-                actor="system",
-                customer_id=c.id,
-                doc_refs=[d.item.ref for d in items] + [ref for f, _ in installments for ref in f.doc_refs],
-                text=f"{tone.name if tone else INSTALLMENT} reminder sent",
-            )
-        return "sent"
-
-    def _unreachable(self, c: CustomerRow, contact_id: int, chat_id: int, now: datetime) -> None:
-        """A chat answered 403 (blocked the bot): never tried again, and the sales rep is told."""
-        with self.engine.begin() as conn:
-            conn.execute(update(Contact.__table__).where(Contact.__table__.c.id == contact_id).values(reachable=False))
-            events.record(
-                conn,
-                at=now,
-                kind="contact_unreachable",
-                actor="system",
-                customer_id=c.id,
-                text=f"chat {chat_id} blocked the bot",
-            )
-        self.staff.post(
-            c.ref,
-            "contact_unreachable",
-            f"{compose.slack_escape(c.name)} ({compose.slack_escape(c.ref)}): a linked Telegram chat blocked the bot.",
-        )
-
     def _actions(self, conn: Connection, c: CustomerRow, items: list, now: datetime, report: SweepReport) -> None:
         """The actions of the steps this sweep recorded, in the decision's transaction: `credit_hold`
         (event `credit_hold_set`) and `escalate` (the formal notice alert to credit staff, event `escalated`)."""
@@ -541,10 +581,9 @@ class Sweeper:
         report: SweepReport | None = None,
         doc_refs: Sequence[str] = (),
     ) -> bool:
-        """A staff alert is recorded once per key; only the process that records it posts it.
-        True if this call recorded it."""
+        """A staff alert is recorded once per key in the caller's transaction; it is posted after commit
+        (bot.scheduler.delivery.AlertPoster). True if this call recorded it."""
         if outbox.add_alert(conn, key=key, customer_id=customer_id, kind=kind, text=text, at=now, doc_refs=doc_refs):
-            self.staff.post(customer_ref, kind, text)
             if report is not None:
                 report.alerts += 1
             return True
@@ -585,6 +624,23 @@ class Sweeper:
         )
         self._alert(conn, c.id, c.ref, "plan_broken", f"plan_broken:{plan.id}", text, now, report)
 
+    def _waiting_on_staff(self, now: datetime, *, dry_run: bool) -> int:
+        """Remind credit staff of what waits on them, once each, in the customer's thread and timeline:
+        a valid dispute whose credit note has not been imported after `credit_note_wait_days`
+        (bot.services.disputes.remind_missing_credit_notes) and a claimed payment no imported
+        payment matches after `unmatched_claim_days` (bot.services.payments.alert_unmatched_claims).
+        One short transaction; a dry run counts the same alerts and rolls it back. Returns the count.
+        """
+        from bot.services.disputes import remind_missing_credit_notes
+        from bot.services.payments import alert_unmatched_claims
+
+        with self.engine.connect() as conn, conn.begin() as tx:
+            count = remind_missing_credit_notes(conn, now=now, wait_days=self.policy.credit_note_wait_days)
+            count += alert_unmatched_claims(conn, now=now, wait_days=self.policy.unmatched_claim_days)
+            if dry_run:
+                tx.rollback()
+        return count
+
     def _settle_promises(self, now: datetime, report: SweepReport, *, dry_run: bool = False) -> None:
         _settle_promises_impl(self, now, report, dry_run)
 
@@ -611,47 +667,11 @@ class Sweeper:
             "attempts": 0,
             "channel": "",
             "channel_message_id": "",
-            "claimed_by": claims.claim_token(),
+            "claimed_by": "",
             "error": "",
             "created_at": now,
             "updated_at": now,
         }
-
-    def _recover_orphans(self, now: datetime) -> int:
-        """Rows left `sending` by a dead process become `unknown`: never resent, shown to staff."""
-        t = ReminderSend.__table__
-        with self.engine.begin() as conn:
-            rows = conn.execute(
-                select(
-                    t.c.id,
-                    t.c.customer_id,
-                    t.c.claimed_by,
-                    t.c.step,
-                    Customer.__table__.c.ref,
-                    Customer.__table__.c.name,
-                )
-                .join(Customer.__table__, Customer.__table__.c.id == t.c.customer_id)
-                .where(t.c.status == "sending")
-            ).all()
-            dead = [r for r in rows if claims.holder_is_dead(r.claimed_by)]
-            for r in dead:
-                conn.execute(
-                    update(t).where(t.c.id == r.id, t.c.status == "sending").values(status="unknown", updated_at=now)
-                )
-                events.record(
-                    conn,
-                    at=now,
-                    kind="send_unknown",
-                    actor="system",
-                    customer_id=r.customer_id,
-                    text=f"{r.step}: the sender stopped before recording the result; not resent",
-                )
-                text = (
-                    f"{compose.slack_escape(r.name)} ({compose.slack_escape(r.ref)}): a {r.step} reminder "
-                    "may or may not have reached the debtor; it will not be resent."
-                )
-                self._alert(conn, r.customer_id, r.ref, "send_unknown", f"unknown:{r.id}", text, now)
-        return len(dead)
 
 
 def _settle_promises_impl(sweeper: Sweeper, now: datetime, report: SweepReport, dry_run: bool = False) -> None:
@@ -734,6 +754,12 @@ def _alerts_planned(
         n += status == "no_channel"
         n += any("escalate" in d.step.actions for d in plan.due)
     return n
+
+
+def _statuses(engine: Engine, ids: Sequence[int]) -> dict[int, str]:
+    t = OutboundMessage.__table__
+    with reading(engine) as conn:
+        return dict(conn.execute(select(t.c.id, t.c.status).where(t.c.id.in_(list(ids)))).all())
 
 
 def _report_items(plan: CustomerPlan) -> list[tuple[str, str]]:

@@ -89,23 +89,34 @@ def outbox(url: str) -> list[tuple[str, str]]:
     return rows
 
 
+def telegram_env(tg) -> dict[str, str]:  # noqa: ANN001
+    return {"TELEGRAM_BOT_TOKEN": tg.token, "COLLECTBOT_TELEGRAM_API_URL": tg.api_url,
+            "COLLECTBOT_TELEGRAM_FILE_URL": tg.file_url}
+
+
 ACME_FIRST = {
-    "customer_ref": "ACME", "channel": "console", "step": "first", "doc_refs": ["INV-1", "INV-2"],
+    "customer_ref": "ACME", "channel": "telegram", "step": "first", "doc_refs": ["INV-1", "INV-2"],
     "items": [{"doc_ref": "INV-1", "step": "first"}, {"doc_ref": "INV-2", "step": "pre_due"}],
     "status": "sent",
 }
 
 
 def test_sweep_json_is_the_contract_and_dry_run_agrees_with_the_real_run(
-    ledger: str, cli: Cli
+    ledger: str, cli: Cli, fake_telegram_thread  # noqa: ANN001
 ) -> None:
+    tg = fake_telegram_thread
+    tg.add_user(4242, "Ana")
+    cli = cli.with_env(**telegram_env(tg))
     dry = sweep_json(cli, NOW, "--dry-run")
     assert {s for *_x, s in flat(dry)} == {"dry_run", "deferred"}
     assert outbox(ledger) == []
+    assert tg.sent(4242) == []
 
     proc = cli("sweep", "--now", NOW, "--format", "json")
     assert proc.returncode == 0, proc.stderr
-    assert "INV-1" in proc.stderr  # the console channel logs the reminder on stderr...
+    [reminder] = tg.sent(4242)  # the sweep sent it through the configured bot by itself...
+    assert "INV-1" in reminder.plain_text and reminder.button_texts == [
+        ["I paid", "Dispute"], ["Payment plan", "Promise a date"], ["Statement", "Talk to a person"]]
     real = json.loads(proc.stdout)  # ...and stdout holds exactly one JSON document
     assert list(real) == ["now", "messages"]
     assert datetime.fromisoformat(real["now"]) == datetime(2026, 3, 16, 13, tzinfo=UTC)
@@ -132,9 +143,33 @@ def test_sweep_json_is_the_contract_and_dry_run_agrees_with_the_real_run(
         ("first", "no_channel"), ("first", "no_channel"), ("first", "sent"), ("pre_due", "sent")]
 
 
+def test_without_a_token_reminders_to_linked_chats_stay_pending_and_say_so(ledger: str, cli: Cli) -> None:
+    """README "Sweeping without Telegram": recorded (the ladder moves on), reported `deferred`, sent by
+    `collectbot run` or the next sweep with Telegram on; a chat-less customer is `no_channel` as ever."""
+    proc = cli("sweep", "--now", NOW, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    acme = [m for m in doc["messages"] if m["customer_ref"] == "ACME"]
+    assert acme == [ACME_FIRST | {"status": "deferred"}]
+    assert "TELEGRAM_BOT_TOKEN not set" in proc.stderr
+    assert ("first", "pending") in outbox(ledger) and ("first", "no_channel") in outbox(ledger)
+
+
+def test_a_wrong_token_is_one_line_and_nothing_is_recorded(ledger: str, cli: Cli, fake_telegram_thread) -> None:  # noqa: ANN001
+    tg = fake_telegram_thread
+    env = telegram_env(tg) | {"TELEGRAM_BOT_TOKEN": "123456789:AAwrongwrongwrongwrongwrongwrongwrong"}
+    proc = cli.with_env(**env)("sweep", "--now", NOW, "--format", "json")
+    assert proc.returncode != 0
+    assert len(proc.stderr.strip().splitlines()) == 1 and "TELEGRAM_BOT_TOKEN" in proc.stderr
+    assert "AAwrong" not in proc.stderr and proc.stdout == ""
+    assert outbox(ledger) == []
+
+
 def test_hold_pauses_the_customer_through_its_last_day_and_release_resumes(
-    ledger: str, cli: Cli
+    ledger: str, cli: Cli, fake_telegram_thread  # noqa: ANN001
 ) -> None:
+    fake_telegram_thread.add_user(4242, "Ana")
+    cli = cli.with_env(**telegram_env(fake_telegram_thread))
     proc = cli("hold", "ACME", "--until", "2026-03-16", "--reason", "paying on Wednesday")
     assert proc.returncode == 0, proc.stderr
     held = sweep_json(cli, NOW)  # NOW is the hold's last day

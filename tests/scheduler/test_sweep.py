@@ -27,8 +27,8 @@ from bot.clock import FixedClock
 from bot.config import Settings
 from bot.importer import import_file
 from bot.scheduler.channels import (
+    ConsoleAlertChannel,
     ConsoleDebtorChannel,
-    ConsoleStaffChannel,
     ContactUnreachable,
     DebtorChannel,
     Outgoing,
@@ -102,7 +102,8 @@ class World:
 
     @property
     def posted(self) -> list[tuple[str | None, str, str]]:
-        return self.sweeper.staff.posted  # type: ignore[attr-defined]
+        """(customer ref, kind, text) of every staff alert posted (after its transaction committed)."""
+        return [(p.customer_ref, p.kind, p.text) for p in self.sweeper.staff.posted]  # type: ignore[attr-defined]
 
     def sweep(self, now: datetime, *, dry_run: bool = False) -> SweepReport:
         report = self.sweeper.sweep(now, dry_run=dry_run)
@@ -159,7 +160,7 @@ def load(database_url: str, tmp_path: Path, customers: list[str], documents: lis
     if payments:
         import_file(app.engine, "payments", _write(tmp_path / "p.csv", PAYMENTS_HEADER,
                                                    list(payments)), ctx)
-    return World(app, build_sweeper(app, debtor=debtor))
+    return World(app, build_sweeper(app, debtor=debtor or ConsoleDebtorChannel()))
 
 
 Make = Callable[..., World]
@@ -420,7 +421,7 @@ class BlockedChannel:
     def __init__(self) -> None:
         self.calls: list[Outgoing] = []
 
-    def send(self, message: Outgoing) -> str:
+    async def send(self, message: Outgoing) -> str:
         self.calls.append(message)
         raise ContactUnreachable("403: bot was blocked by the user")
 
@@ -452,7 +453,7 @@ class BlocksSome:
         self.blocked = blocked
         self.calls: list[Outgoing] = []
 
-    def send(self, message: Outgoing) -> str:
+    async def send(self, message: Outgoing) -> str:
         self.calls.append(message)
         if message.chat_id in self.blocked:
             raise ContactUnreachable("403: bot was blocked by the user")
@@ -727,7 +728,7 @@ def _race(world: Make, database_url: str) -> Race:
     engines = [make_engine(database_url) for _ in range(2)]
     sweepers = [
         Sweeper(engine=e, policy=w.app.policy, debtor=ConsoleDebtorChannel(),
-                staff=ConsoleStaffChannel(), renderer=w.app.renderer)
+                staff=ConsoleAlertChannel(), renderer=w.app.renderer)
         for e in engines
     ]
     reports: list[SweepReport | None] = [None, None]
@@ -773,8 +774,8 @@ def test_two_sweepers_at_once_send_every_step_exactly_once(world: Make, database
             for c, r, _s in race.expected:
                 if c == m.customer_ref:
                     assert r in m.text
-    chases = Counter(c for sw in race.sweepers for c, k, _t in sw.staff.posted  # type: ignore[attr-defined]
-                     if k == "chase_by_phone")
+    chases = Counter(p.customer_ref for sw in race.sweepers for p in sw.staff.posted  # type: ignore[attr-defined]
+                     if p.kind == "chase_by_phone")
     assert set(chases) == {c for c, _r, _s in race.expected if int(c[1:]) % 5 == 0}
     assert all(v == 1 for v in chases.values()), chases
 
@@ -849,7 +850,7 @@ def test_the_unknown_send_alert_names_its_customer(world: Make) -> None:
 
 
 def test_a_send_in_flight_in_a_live_process_is_left_alone(world: Make) -> None:
-    from bot.scheduler.claims import claim_token
+    from bot.scheduler.claims import process_token
 
     w = world([cust("C1")], [doc("INV-1", "C1", DUE)])
     with w.engine.begin() as conn:
@@ -857,7 +858,7 @@ def test_a_send_in_flight_in_a_live_process_is_left_alone(world: Make) -> None:
             select(Document.id, Document.customer_id).where(Document.ref == "INV-1")).one()
         conn.execute(insert(ReminderSend).values(
             key=f"doc:{doc_id}:first", customer_id=cid, document_id=doc_id, step="first",
-            status="sending", local_date=off(7), claimed_by=claim_token(),
+            status="sending", local_date=off(7), claimed_by=process_token(),
             created_at=at_local(off(7), 10), updated_at=at_local(off(7), 10),
         ))
     report = w.sweep(at_local(off(8), 10))
@@ -872,7 +873,7 @@ class FlakyChannel:
     def __init__(self) -> None:
         self.calls = 0
 
-    def send(self, message: Outgoing) -> str:
+    async def send(self, message: Outgoing) -> str:
         self.calls += 1
         raise TimeoutError("the network went away mid-send")
 
