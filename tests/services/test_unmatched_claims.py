@@ -86,3 +86,20 @@ def test_same_call_shape_as_the_credit_note_reminder(app: App) -> None:
     with app.engine.begin() as conn:
         for job in (alert_unmatched_claims, remind_missing_credit_notes):
             assert job(conn, now=NOW, wait_days=14) == 0
+
+
+def test_the_sweep_raises_the_unmatched_claim_alert_and_a_dry_run_counts_it_alike(app: App) -> None:
+    """The sweep itself calls alert_unmatched_claims (and remind_missing_credit_notes): nobody has to."""
+    from bot.app import build_sweeper
+
+    claim(app, 30050, "TRF-77")
+    sweeper = build_sweeper(app)
+    later = NOW + timedelta(days=10)
+    planned = sweeper.record(later, dry_run=True)
+    assert alerts(app) == []  # a dry run writes nothing
+    done = sweeper.record(later)
+    [alert] = alerts(app)
+    assert "TRF-77" in alert.text
+    assert planned.alerts == done.alerts >= 1  # the dry run counted the same staff alerts
+    sweeper.record(later + timedelta(days=1))
+    assert len(alerts(app)) == 1  # once
