@@ -21,6 +21,21 @@ def _money(cents: int | None) -> str | None:
     return None if cents is None else cents_str(cents)
 
 
+def currency_balance_json(b) -> dict:  # noqa: ANN001  (bot.domain.balances.CurrencyBalance)
+    """One entry of `balance --format json`'s `balances` (DESIGN "Interfaces"): the currency, its
+    totals and aging buckets as decimal strings, the credit limit and available credit (null when
+    none applies). Shared by the CLI's balance document and Slack's owe answer."""
+    return {
+        "currency": b.currency,
+        "total_open": cents_str(b.total_open_cents),
+        "overdue": cents_str(b.overdue_cents),
+        "unapplied_credit": cents_str(b.unapplied_credit_cents),
+        "buckets": {k: cents_str(v) for k, v in b.buckets.items()},
+        "credit_limit": _money(b.credit_limit_cents),
+        "available_credit": _money(b.available_credit_cents),
+    }
+
+
 def customer_balance(conn: Connection, customer: CustomerRow, as_of: date) -> Balance:
     """The customer's balance at `as_of` (DESIGN "Balance rules"): open items, buckets and credit per
     currency, from the whole ledger; cents throughout.
@@ -45,18 +60,7 @@ def balance_document(conn: Connection, customer: CustomerRow, as_of: date) -> di
         "name": customer.name,
         "as_of": as_of.isoformat(),
         "credit_hold": bool(customer.credit_hold),
-        "balances": [
-            {
-                "currency": b.currency,
-                "total_open": cents_str(b.total_open_cents),
-                "overdue": cents_str(b.overdue_cents),
-                "unapplied_credit": cents_str(b.unapplied_credit_cents),
-                "buckets": {k: cents_str(v) for k, v in b.buckets.items()},
-                "credit_limit": _money(b.credit_limit_cents),
-                "available_credit": _money(b.available_credit_cents),
-            }
-            for b in bal.balances
-        ],
+        "balances": [currency_balance_json(b) for b in bal.balances],
         "open_items": [
             {
                 "doc_ref": i.ref,

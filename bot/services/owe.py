@@ -38,15 +38,12 @@ from bot.domain.next_step import project_next_step
 from bot.domain.pauses import item_status
 from bot.domain.payer_rating import LOOKBACK_DAYS, rate_payer
 from bot.domain.policy import Policy
+from bot.services.balances import currency_balance_json
 from bot.services.customers import CustomerRow
 from bot.services.reports import dso_document, rating_document
 from storage import approvals, case_reads, heads_ups, outbox, report_reads
 from storage.ledger_reads import ledgers
 from storage.pauses import load_pauses
-
-
-def _money(cents: int | None) -> str | None:
-    return None if cents is None else cents_str(cents)
 
 
 def owe_facts(conn: Connection, customer: CustomerRow, *, now: datetime, policy: Policy, company_tz: ZoneInfo) -> dict:
@@ -93,18 +90,7 @@ def owe_facts(conn: Connection, customer: CustomerRow, *, now: datetime, policy:
             "credit_hold": bool(c.credit_hold),
         },
         "as_of": as_of.isoformat(),
-        "balances": [
-            {
-                "currency": b.currency,
-                "total_open": cents_str(b.total_open_cents),
-                "overdue": cents_str(b.overdue_cents),
-                "unapplied_credit": cents_str(b.unapplied_credit_cents),
-                "buckets": {k: cents_str(v) for k, v in b.buckets.items()},
-                "credit_limit": _money(b.credit_limit_cents),
-                "available_credit": _money(b.available_credit_cents),
-            }
-            for b in bal.balances
-        ],
+        "balances": [currency_balance_json(b) for b in bal.balances],
         "open_items": items,
         "overdue_count": sum(1 for i in bal.open_items if i.days_overdue > 0),
         "disputes": [
