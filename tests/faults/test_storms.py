@@ -95,3 +95,48 @@ async def test_a_429_storm_every_reminder_sent_once_and_every_wait_honoured(
         again = [t for t, c in tg.arrivals if c == chat and t > at]
         assert not again or again[0] >= at + tg.retry_after - 0.05, (chat, again[0] - at)
     assert took >= len([1 for _ in tg.storm]) * 0.5  # the pauses were really taken (they overlap a little)
+
+
+# ---------------------------------------------------------------- a concurrent import
+
+
+def test_an_import_while_a_sweep_delivers_both_finish_and_nothing_is_lost(
+    database_url: str, tmp_path: Path, fake_telegram_thread: FakeTelegram
+) -> None:
+    """SQLite: the import holds the write lock while the sweep needs it for every claim, result and
+    rate slot; the sweep waits (busy_timeout), neither fails. PostgreSQL: row locks only."""
+    tg = fake_telegram_thread
+    n, extra, docs = 150, 1000, 10_000
+    w = ledger(database_url, tmp_path, tg, n)
+    from bot.importer import import_file
+    from tests.scheduler.test_sweep import CUSTOMERS_HEADER, DOCUMENTS_HEADER, _write, cust, doc
+
+    import_file(w.engine, "customers", _write(tmp_path / "x.csv", CUSTOMERS_HEADER,
+                                              [cust(f"X{i:04d}") for i in range(extra)]), w.app.import_context())
+    from datetime import date
+
+    big = _write(tmp_path / "big.csv", DOCUMENTS_HEADER,
+                 [doc(f"BIG-{i:06d}", f"X{i % extra:04d}", date(2026, 9, 1)) for i in range(docs)])
+    e = env(database_url, tg)
+    log = tmp_path / "children.log"
+    sweep = start(sweep_args(SWEEP_AT), e, tmp_path, log)
+    wait_until(lambda: tg.stats()["messages"] >= 10, 120, "the sweep delivering", (sweep,))
+    imp = start(["import", "documents", str(big)], e, tmp_path, tmp_path / "import.log")
+    assert tg.stats()["messages"] < n and sweep.poll() is None  # the import starts while the sweep delivers
+    try:
+        assert imp.wait(timeout=240) == 0, (tmp_path / "import.log").read_text()[-2000:]
+        assert sweep.wait(timeout=240) == 0, log.read_text()[-3000:]
+    finally:
+        for p in (imp, sweep):
+            if p.poll() is None:
+                p.kill()
+    assert per_chat(tg, n) == Counter({CHAT0 + i: 1 for i in range(n)})
+    assert statuses(w.engine) == {"sent": n}
+    assert message_statuses(w.engine) == {"sent": n}
+    from sqlalchemy import func, select
+
+    from storage.tables import Document
+
+    with w.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Document)).scalar_one() == n + docs
+    assert tg.stats()["answered_429"] == 0
