@@ -71,6 +71,12 @@ def kill9(proc: subprocess.Popen) -> None:
     proc.wait(timeout=30)
 
 
+def running(proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    """Wait until `collectbot run` says it is running (its signal handlers are in place)."""
+    wait_until(lambda: "collectbot is running" in log.read_text(errors="replace"), timeout,
+               "collectbot run to start", (proc,))
+
+
 def stop(proc: subprocess.Popen, timeout: float = 60) -> int:
     """SIGTERM, then wait: `collectbot run` finishes the pass in progress and exits 0."""
     if proc.poll() is None:
@@ -128,5 +134,5 @@ def wait_until(condition: Callable[[], object], timeout: float, what: str, procs
         time.sleep(0.1)
 
 
-__all__ = ["CHAT0", "SWEEP_AT", "ledger", "env", "start", "sweep_args", "kill9", "stop", "per_chat", "statuses",
+__all__ = ["CHAT0", "SWEEP_AT", "ledger", "env", "start", "sweep_args", "kill9", "running", "stop", "per_chat", "statuses",
            "message_statuses", "messages", "alerts", "wait_until", "cust", "doc", "DUE", "at_local", "off"]

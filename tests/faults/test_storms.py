@@ -26,6 +26,7 @@ from tests.faults.rig import (
     message_statuses,
     messages,
     per_chat,
+    running,
     start,
     statuses,
     stop,
@@ -140,3 +141,90 @@ def test_an_import_while_a_sweep_delivers_both_finish_and_nothing_is_lost(
     with w.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Document)).scalar_one() == n + docs
     assert tg.stats()["answered_429"] == 0
+
+
+# ---------------------------------------------------------------- PostgreSQL sessions cut under `collectbot run`
+
+import pytest  # noqa: E402
+
+from tests.conftest import POSTGRES_URL  # noqa: E402
+
+
+@pytest.fixture
+def pg_url(tmp_path: Path):  # noqa: ANN201
+    """A fresh schema on the test server (this test needs PostgreSQL whatever the backend parameter)."""
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    schema = f"t_{uuid.uuid4().hex}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False), admin
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _terminate(admin, app_name: str) -> int:  # noqa: ANN001
+    """pg_terminate_backend every session of the child named `app_name` (PGAPPNAME), nobody else's."""
+    with admin.connect() as conn:
+        return len(conn.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"
+        ), {"name": app_name}).all())
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs COLLECTBOT_TEST_POSTGRES_URL")
+def test_postgres_sessions_terminated_under_run_it_reconnects_and_the_dead_claims_are_unknown(
+    backend: str, pg_url, tmp_path: Path, fake_telegram_thread: FakeTelegram  # noqa: ANN001
+) -> None:
+    if backend != "postgres":
+        pytest.skip("once, on the PostgreSQL parameter")
+    url, admin = pg_url
+    tg = fake_telegram_thread
+    n = 150
+    w = ledger(url, tmp_path, tg, n)
+    build_sweeper(w.app, debtor=None, staff=ConsoleAlertChannel()).sweep(SWEEP_AT)  # recorded, pending
+    assert message_statuses(w.engine) == {"pending": n}
+    name = f"collectbot-faults-{uuid.uuid4().hex[:8]}"
+    e = env(url, tg, COLLECTBOT_SWEEP_INTERVAL_MINUTES="0", PGAPPNAME=name)
+    log = tmp_path / "run.log"
+    run = start(["run"], e, tmp_path, log)
+    try:
+        wait_until(lambda: tg.stats()["messages"] >= 30, 120, "run delivering", (run,))
+        before = tg.stats()["messages"]
+        tg.hang_next(15, method="sendMessage", times=3)  # three sends out, their answers held
+        wait_until(lambda: tg.stats()["messages"] >= before + 3, 60, "three sends held", (run,))
+        assert _terminate(admin, name) >= 2  # the pool's connections and the claim holder's session
+        # Another process meanwhile: the held claims belong to a session that no longer exists, so they
+        # are `unknown` (never resent, told to staff), even though their sender is still waiting on them.
+        other = start(sweep_args(SWEEP_AT.replace(hour=SWEEP_AT.hour + 1)), e, tmp_path, tmp_path / "sweep.log")
+        assert other.wait(timeout=120) == 0, (tmp_path / "sweep.log").read_text()[-3000:]
+        assert message_statuses(w.engine)["unknown"] >= 3
+        # `run` reconnects: a stranger's message is handled (its own transaction) and answered
+        tg.add_user(99_001, "Stranger")
+        tg.user_sends(99_001, "hello")
+        wait_until(lambda: tg.sent(99_001), 60, "the answer to a message after the cut", (run,))
+        assert "personal link" in tg.sent(99_001)[0].plain_text
+        wait_until(lambda: not ({"pending", "sending"} & set(+message_statuses(w.engine))), 120,
+                   "every message delivered", (run,))
+        assert run.poll() is None, log.read_text()[-3000:]
+    finally:
+        assert stop(run) == 0, log.read_text()[-3000:]
+    print([line for line in log.read_text().splitlines() if "WARNING" in line or "ERROR" in line][:20])
+    received = per_chat(tg, n)
+    assert max(received.values()) == 1
+    rows = messages(w.engine)
+    unknown = [r for r in rows if r[1] == "unknown"]
+    assert {s for _i, s, _c, _d in rows} <= {"sent", "unknown"}
+    for _mid, status, chat, _docs in rows:
+        if status == "sent":
+            assert received[chat] == 1
+    missing = {CHAT0 + i for i in range(n) if received[CHAT0 + i] == 0}
+    assert {f"INV-{c - CHAT0:04d}-0" for c in missing} <= {ref for r in unknown for ref in r[3]}
+    assert len(unknown) >= 3 and len(alerts(w.engine, "send_unknown")) == len(unknown)
+    assert {s for _k, s, _t, _d in alerts(w.engine)} == {"posted"}
+    assert tg.stats()["rate_limited"] == 0
