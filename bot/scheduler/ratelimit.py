@@ -34,7 +34,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
-from telegram.error import RetryAfter
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.scheduler.dbpool import run_db
@@ -142,6 +142,12 @@ class SharedBudget:
         await run_db(self.push_back, key, seconds)
 
 
+class BudgetUnavailable(NetworkError):
+    """The shared rate budget could not be read or written (the database failed): the request was NOT
+    sent. A NetworkError, so the delivery path retries it with backoff and otherwise leaves the message
+    pending (DESIGN "Reliability": an error before the request left), never `unknown`."""
+
+
 def retry_after_seconds(exc: RetryAfter) -> float:
     """The wait a 429 asks for, in seconds (PTB 22 gives an int or a timedelta depending on a setting)."""
     value = exc.retry_after
@@ -157,6 +163,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     as in PTB's own AIORateLimiter. A `RetryAfter` (429) pushes the bot's slot back by
     `retry_after` for every process and the request is sent again, up to MAX_RETRIES times (or
     `rate_limit_args` when given); any other error reaches the caller unchanged, as PTB requires.
+    A database failure while reserving a slot is `BudgetUnavailable` (nothing was sent: retried).
     """
 
     def __init__(self, budget: SharedBudget, token: str, *, max_retries: int = MAX_RETRIES) -> None:
@@ -197,7 +204,10 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         for attempt in range(retries + 1):
             if chat_slot is not None:
-                await self.budget.acquire(wait_for=[chat_slot], take=[self._bot_slot])
+                try:
+                    await self.budget.acquire(wait_for=[chat_slot], take=[self._bot_slot])
+                except Exception as exc:  # noqa: BLE001 - the database failed: nothing was sent
+                    raise BudgetUnavailable(f"rate budget unavailable ({type(exc).__name__})") from exc
             try:
                 if chat_slot is None:
                     return await callback(*args, **kwargs)
@@ -208,13 +218,20 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                     raise
                 seconds = retry_after_seconds(exc)
                 log.warning("Telegram asked to slow down (%s): waiting %.1f s", endpoint, seconds)
-                await self.budget.pause(self._bot_slot[0], seconds)
+                try:
+                    await self.budget.pause(self._bot_slot[0], seconds)
+                except Exception as db_exc:  # noqa: BLE001 - a 429 sent nothing
+                    raise BudgetUnavailable(f"rate budget unavailable ({type(db_exc).__name__})") from db_exc
                 if chat_id is None:
                     await asyncio.sleep(seconds)
             finally:
                 if chat_slot is not None:
                     # The chat's next message waits a full interval from when this one was done,
                     # not from its slot: a request that left late (a new connection, a busy
-                    # loop) must not arrive less than an interval before the next one.
-                    await self.budget.pause(*chat_slot)
+                    # loop) must not arrive less than an interval before the next one. A database
+                    # failure here must not turn a message that was sent into an error.
+                    try:
+                        await self.budget.pause(*chat_slot)
+                    except Exception:  # noqa: BLE001
+                        log.warning("the rate budget could not be updated after a send to a chat", exc_info=True)
         raise AssertionError("unreachable")

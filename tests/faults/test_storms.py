@@ -228,3 +228,50 @@ def test_postgres_sessions_terminated_under_run_it_reconnects_and_the_dead_claim
     assert len(unknown) >= 3 and len(alerts(w.engine, "send_unknown")) == len(unknown)
     assert {s for _k, s, _t, _d in alerts(w.engine)} == {"posted"}
     assert tg.stats()["rate_limited"] == 0
+
+
+# ---------------------------------------------------------------- the database failing before a send left
+
+
+def flaky_budget(engine, times: int):  # noqa: ANN001, ANN201
+    """The shared rate budget whose database fails `times` times (a PostgreSQL session cut, SQLite locked
+    past its busy timeout) when a slot is reserved: the request has not left."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.scheduler.ratelimit import SharedBudget
+
+    class FlakyBudget(SharedBudget):
+        left = times
+
+        def try_reserve(self, wait_for, take):  # noqa: ANN001, ANN202
+            if FlakyBudget.left > 0:
+                FlakyBudget.left -= 1
+                raise OperationalError("SELECT next_at FROM rate_budget", {}, Exception("server closed the connection"))
+            return super().try_reserve(wait_for, take)
+
+    return FlakyBudget(engine)
+
+
+async def test_a_database_error_before_the_request_left_is_retried_not_unknown(
+    database_url: str, tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    """DESIGN: an error before the request was sent is retried with backoff, and otherwise the step stays
+    pending; only what may have left is `unknown`. A rate slot that could not be reserved sent nothing."""
+    from bot.scheduler.ratelimit import TelegramRateLimiter
+
+    tg = fake_telegram
+    w = ledger(database_url, tmp_path, tg, 2)
+    bot = tg_bot(tg, w.engine)
+    limiter: TelegramRateLimiter = bot.rate_limiter  # type: ignore[assignment]
+    limiter.budget = flaky_budget(w.engine, times=2)
+    await bot.initialize()
+    try:
+        sweeper = build_sweeper(w.app, debtor=TelegramDebtorChannel(bot), staff=ConsoleAlertChannel())
+        report = await sweeper.run(SWEEP_AT)
+    finally:
+        await bot.shutdown()
+        w.engine.dispose()
+    assert [m.status for m in report.messages] == ["sent", "sent"]
+    assert message_statuses(w.engine) == {"sent": 2}  # not `unknown`: nothing had left
+    assert alerts(w.engine, "send_unknown") == []
+    assert per_chat(tg, 2) == Counter({CHAT0: 1, CHAT0 + 1: 1})
