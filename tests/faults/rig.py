@@ -12,7 +12,6 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -134,5 +133,5 @@ def wait_until(condition: Callable[[], object], timeout: float, what: str, procs
         time.sleep(0.1)
 
 
-__all__ = ["CHAT0", "SWEEP_AT", "ledger", "env", "start", "sweep_args", "kill9", "running", "stop", "per_chat", "statuses",
-           "message_statuses", "messages", "alerts", "wait_until", "cust", "doc", "DUE", "at_local", "off"]
+__all__ = ["CHAT0", "SWEEP_AT", "ledger", "env", "start", "sweep_args", "kill9", "running", "stop", "per_chat",
+           "statuses", "message_statuses", "messages", "alerts", "wait_until", "cust", "doc", "DUE", "at_local", "off"]

@@ -28,9 +28,9 @@ from bot.scheduler.ratelimit import SharedBudget, slack_slots
 from storage.outbox import add_alert
 from storage.tables import ReminderSend, StaffAlert
 from tests.conftest import COLLECTBOT
-from tests.faults.rig import CHAT0, at_local, env, ledger, off, per_chat, statuses, sweep_args
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
+from tests.faults.rig import CHAT0, at_local, env, ledger, off, per_chat, statuses, sweep_args
 
 N = 40
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.fakes.telegram_api import FakeTelegram
 from tests.faults.rig import (
     CHAT0,
     SWEEP_AT,
@@ -28,7 +29,6 @@ from tests.faults.rig import (
     sweep_args,
     wait_until,
 )
-from tests.fakes.telegram_api import FakeTelegram
 
 N = 240
 

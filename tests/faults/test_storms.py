@@ -11,12 +11,15 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from aiohttp import web
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from bot.app import build_sweeper
 from bot.handlers.telegram.delivery import TelegramDebtorChannel
 from bot.scheduler.channels import ConsoleAlertChannel
+from tests.conftest import POSTGRES_URL
+from tests.fakes.telegram_api import FakeTelegram, _error
 from tests.faults.rig import (
     CHAT0,
     SWEEP_AT,
@@ -26,14 +29,12 @@ from tests.faults.rig import (
     message_statuses,
     messages,
     per_chat,
-    running,
     start,
     statuses,
     stop,
     sweep_args,
     wait_until,
 )
-from tests.fakes.telegram_api import FakeTelegram, _error
 from tests.scheduler.test_delivery import tg_bot
 
 
@@ -144,29 +145,6 @@ def test_an_import_while_a_sweep_delivers_both_finish_and_nothing_is_lost(
 
 
 # ---------------------------------------------------------------- PostgreSQL sessions cut under `collectbot run`
-
-import pytest  # noqa: E402
-
-from tests.conftest import POSTGRES_URL  # noqa: E402
-
-
-@pytest.fixture
-def pg_url(tmp_path: Path):  # noqa: ANN201
-    """A fresh schema on the test server (this test needs PostgreSQL whatever the backend parameter)."""
-    from sqlalchemy.engine import make_url
-
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    schema = f"t_{uuid.uuid4().hex}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False), admin
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
 
 def _terminate(admin, app_name: str) -> int:  # noqa: ANN001
     """pg_terminate_backend every session of the child named `app_name` (PGAPPNAME), nobody else's."""
