@@ -32,7 +32,7 @@ from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.faults.rig import CHAT0, at_local, env, ledger, off, per_chat, statuses, sweep_args
 
-N = 40
+N = 20
 
 
 def _closed_port() -> int:

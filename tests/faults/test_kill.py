@@ -30,7 +30,7 @@ from tests.faults.rig import (
     wait_until,
 )
 
-N = 240
+N = 150
 
 
 def _kill_while_sending(tg: FakeTelegram, proc, engine, at_least: int) -> None:  # noqa: ANN001
@@ -52,13 +52,13 @@ def test_kill_9_mid_sweep_and_mid_run_nothing_twice_nothing_lost(
     log = tmp_path / "children.log"
 
     sweep = start(sweep_args(SWEEP_AT), e, tmp_path, log)
-    _kill_while_sending(tg, sweep, w.engine, 60)
+    _kill_while_sending(tg, sweep, w.engine, 40)
     left = message_statuses(w.engine)
     assert left["sending"] >= 3, left  # killed between intent and result
     assert left["pending"] > 0, left  # and with work left
 
     run = start(["run"], e, tmp_path, log)  # start-up: dead claims, then what is pending
-    _kill_while_sending(tg, run, w.engine, 140)
+    _kill_while_sending(tg, run, w.engine, 90)
     assert message_statuses(w.engine)["sending"] >= 3
 
     run = start(["run"], e, tmp_path, log)
