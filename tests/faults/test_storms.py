@@ -254,3 +254,37 @@ async def test_a_database_error_before_the_request_left_is_retried_not_unknown(
     assert message_statuses(w.engine) == {"sent": 2}  # not `unknown`: nothing had left
     assert alerts(w.engine, "send_unknown") == []
     assert per_chat(tg, 2) == Counter({CHAT0: 1, CHAT0 + 1: 1})
+
+
+async def test_a_database_error_while_recording_a_result_is_retried_and_the_result_kept(
+    database_url: str, tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    """The send went out; recording its result failed once (the database blinked). The result is
+    recorded on a retry: the message is `sent`, not left `sending` under a live claim nobody clears."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.scheduler.delivery import Delivery
+
+    class Blink(Delivery):
+        failures = 1
+
+        def _finish(self, m, status, **kw):  # noqa: ANN001, ANN003, ANN202
+            if Blink.failures:
+                Blink.failures -= 1
+                raise OperationalError("UPDATE outbound_message", {}, Exception("database is locked"))
+            return super()._finish(m, status, **kw)
+
+    tg = fake_telegram
+    w = ledger(database_url, tmp_path, tg, 3)
+    build_sweeper(w.app, debtor=None).record(SWEEP_AT)  # recorded, not reserved
+    bot = tg_bot(tg, w.engine)
+    await bot.initialize()
+    try:
+        delivery = Blink(w.engine, TelegramDebtorChannel(bot), w.app.renderer, lambda: SWEEP_AT, backoff=0.05)
+        results = await delivery.deliver(None, reserved=False)
+    finally:
+        await bot.shutdown()
+        w.engine.dispose()
+    assert sorted(results.values()) == ["sent"] * 3
+    assert message_statuses(w.engine) == {"sent": 3}
+    assert per_chat(tg, 3) == Counter({CHAT0: 1, CHAT0 + 1: 1, CHAT0 + 2: 1})
