@@ -181,6 +181,7 @@ def run(n: int, processes: int, database: str | None, out: Path) -> dict:
         finally:
             tg.close()
         per_chat = max_per_chat(url)
+        counts = outbox_statuses(url)
         app.engine.dispose()
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
@@ -215,6 +216,21 @@ def run(n: int, processes: int, database: str | None, out: Path) -> dict:
     (out / "delivery.md").write_text(table + "\n", encoding="utf-8")
     print(table)
     return result
+
+
+def outbox_statuses(url: str) -> dict[str, int]:
+    """How many outbound messages are in each status (from the database: every deliverer's work)."""
+    from sqlalchemy import func, select
+
+    from storage.engine import make_engine
+    from storage.tables import OutboundMessage
+
+    engine = make_engine(url)
+    t = OutboundMessage.__table__
+    with engine.connect() as conn:
+        counts = {str(k): n for k, n in conn.execute(select(t.c.status, func.count()).group_by(t.c.status))}
+    engine.dispose()
+    return counts
 
 
 def max_per_chat(url: str) -> int:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import select
 
 from bot.cli_help import epilog
-from bot.cli_support import FORMAT_HELP, Fmt, build_app, fail, out, print_json, resolve_or_fail
+from bot.cli_support import FORMAT_HELP, Fmt, build_app, customer_errors, fail, note_lenient, out, print_json
 from bot.domain.money import cents_str
-from storage.tables import Customer, Document, PaymentPlan, PlanInstallment, PlanItem
+from bot.domain.statuses import PlanStatus
+from bot.services.plan_decisions import PlanSummary, list_plans
 
 plan_app = typer.Typer(
     help="Payment plans debtors proposed in Telegram: list them, approve or reject them.",
@@ -23,10 +23,11 @@ step_app = typer.Typer(
     epilog=epilog("collectbot step approve ACME --step formal_notice"),
 )
 REASON_HELP = "Why, in a few words: kept in the timeline and told to the debtor."
-PLAN_STATUSES = ("proposed", "approved", "rejected", "active", "broken", "completed")
+PLAN_STATUSES = tuple(PlanStatus)
 
 
 def register(app: typer.Typer) -> None:
+    """Add `timeline`, `plan ...` and `step ...` to the top-level app."""
     app.command(
         "timeline",
         epilog=epilog("collectbot timeline ACME", "collectbot timeline ACME --format json"),
@@ -40,15 +41,13 @@ def timeline(
     fmt: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
     """The customer's history, oldest first: reminders, replies, claims, disputes, plans, holds, staff alerts."""
-    from storage.events import for_customer
+    from bot.services.timeline import customer_timeline
 
     the_app = build_app()
-    with the_app.engine.connect() as conn:
-        row = resolve_or_fail(conn, customer)
-    from sqlmodel import Session
-
-    with Session(the_app.engine) as session:
-        evs = for_customer(session, row.id)
+    with customer_errors():
+        found = customer_timeline(the_app.engine, customer)
+    note_lenient(customer, found.found)
+    row, evs = found.found.customer, found.events
     doc = {
         "customer_ref": row.ref,
         "events": [
@@ -71,36 +70,16 @@ def timeline(
         out.print(f"{e['at']}  {e['kind']:<18} {e['actor']:<10}{escape(refs)} {escape(e['text'])}")
 
 
-def _plans(conn, status: str | None) -> list[dict]:  # noqa: ANN001
-    p, c = PaymentPlan.__table__, Customer.__table__
-    q = select(p, c.c.ref.label("customer_ref")).join(c, c.c.id == p.c.customer_id).order_by(p.c.id)
-    if status:
-        q = q.where(p.c.status == status)
-    out_rows = []
-    for r in conn.execute(q):
-        inst = conn.execute(
-            select(PlanInstallment.__table__).where(PlanInstallment.__table__.c.plan_id == r.id).order_by("seq")
-        ).all()
-        refs = conn.execute(
-            select(Document.__table__.c.ref)
-            .join(PlanItem.__table__, PlanItem.__table__.c.document_id == Document.__table__.c.id)
-            .where(PlanItem.__table__.c.plan_id == r.id)
-            .order_by(Document.__table__.c.ref)
-        ).scalars()
-        out_rows.append(
-            {
-                "id": r.id,
-                "customer_ref": r.customer_ref,
-                "status": r.status,
-                "currency": r.currency,
-                "total": cents_str(r.total_cents),
-                "installments": [
-                    {"due_date": i.due_date.isoformat(), "amount": cents_str(i.amount_cents)} for i in inst
-                ],
-                "doc_refs": list(refs),
-            }
-        )
-    return out_rows
+def _plan_json(p: PlanSummary) -> dict:
+    return {
+        "id": p.id,
+        "customer_ref": p.customer_ref,
+        "status": p.status,
+        "currency": p.currency,
+        "total": cents_str(p.total_cents),
+        "installments": [{"due_date": due.isoformat(), "amount": cents_str(cents)} for due, cents in p.installments],
+        "doc_refs": p.doc_refs,
+    }
 
 
 @plan_app.command(
@@ -114,8 +93,7 @@ def plan_list(
     if status is not None and status not in PLAN_STATUSES:
         fail(f"--status {status!r} is not one of {', '.join(PLAN_STATUSES)}")
     the_app = build_app()
-    with the_app.engine.connect() as conn:
-        plans = _plans(conn, status)
+    plans = [_plan_json(p) for p in list_plans(the_app.engine, status)]
     if fmt is Fmt.json:
         print_json({"plans": plans})
         return
@@ -136,23 +114,17 @@ def plan_list(
 
 def _decide(plan_id: int, approve: bool, reason: str | None) -> None:
     from bot.cli_debtor import told
-    from bot.services.plan_decisions import decide_and_notify
+    from bot.services.plan_decisions import decide
 
     the_app = build_app()
     try:
-        with the_app.engine.begin() as conn:
-            status, notice = decide_and_notify(
-                conn,
-                plan_id,
-                approve=approve,
-                actor="cli",
-                now=the_app.now(),
-                today=the_app.today(),
-                reason=reason or "",
-            )
+        done = decide(
+            the_app.engine, plan_id, approve=approve, actor="cli", now=the_app.now(), today=the_app.today(),
+            reason=reason or "",
+        )
     except (LookupError, ValueError) as exc:
         fail(str(exc))
-    out.print(f"plan {plan_id} {status}; {told(the_app, notice)}", markup=False)
+    out.print(f"plan {plan_id} {done.status}; {told(the_app, done.notice_id)}", markup=False)
 
 
 @plan_app.command("approve", epilog=epilog("collectbot plan approve 3", 'collectbot plan approve 3 --reason "agreed"'))
@@ -188,15 +160,13 @@ def step_approve(
     step: str = typer.Option(..., "--step", help="The gated step's name in the policy, e.g. formal_notice."),
 ) -> None:
     """Agree that a gated step may go out, for one invoice or every invoice of a customer."""
-    from bot.services.approvals import NothingToApprove, approve_step
-    from bot.services.customers import CustomerAmbiguous, CustomerNotExact, CustomerNotFound
+    from bot.services.approvals import NothingToApprove, approve
 
     the_app = build_app()
     try:
-        with the_app.engine.begin() as conn:
-            message = approve_step(conn, target, step, policy=the_app.policy, actor="cli", now=the_app.now())
-    except CustomerAmbiguous as exc:
-        fail(str(exc), code=2)
-    except (CustomerNotFound, CustomerNotExact, NothingToApprove) as exc:
+        with customer_errors():
+            done = approve(the_app.engine, target, step, policy=the_app.policy, actor="cli", now=the_app.now())
+    except NothingToApprove as exc:
         fail(str(exc))
-    out.print(message, markup=False)
+    said = "agreed" if done.new else "was already agreed"
+    out.print(f"{done.step} {said} for {done.subject}", markup=False)

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.cli_help import epilog
-from bot.cli_support import FORMAT_HELP, Fmt, TableFmt, build_app, err, fail, out, print_json
+from bot.cli_support import FORMAT_HELP, Fmt, TableFmt, build_app, customer_errors, err, fail, out, print_json
 from bot.domain.csv_safety import neutralise
 
 payment_app = typer.Typer(
@@ -34,6 +34,7 @@ REASON_HELP = "Why, in a few words: kept in the timeline and told to the debtor.
 
 
 def register(app: typer.Typer) -> None:
+    """Add `link`, `payment ...` and `dispute ...` to the top-level app."""
     app.command(
         "link",
         epilog=epilog(
@@ -59,32 +60,6 @@ def _username(the_app) -> str:  # noqa: ANN001
         fail(str(exc))
 
 
-def _exact_customer(conn, query: str):  # noqa: ANN001, ANN202
-    """The customer whose ref, name or alias is exactly `query` (case and accents folded): `link` hands
-    out access to a customer's account, so no lenient match (DESIGN: commands that change something
-    need an exact ref, name or alias). A lenient candidate is only suggested."""
-    from sqlalchemy import select
-
-    from bot.domain.names import fold
-    from bot.services.customers import CustomerAmbiguous, CustomerNotFound, customers_by_id, resolve
-    from storage.tables import Customer, CustomerKey
-
-    ids = list(conn.execute(select(Customer.__table__.c.id).where(Customer.__table__.c.ref == query)).scalars())
-    if not ids:
-        k = CustomerKey.__table__
-        ids = sorted(set(conn.execute(select(k.c.customer_id).where(k.c.key == fold(query))).scalars()))
-    if len(ids) == 1:
-        return customers_by_id(conn, ids)[ids[0]]
-    if len(ids) > 1:
-        found = customers_by_id(conn, ids)
-        raise CustomerAmbiguous(query, [f"{found[i].ref} ({found[i].name})" for i in ids])
-    try:
-        near = resolve(conn, query)
-    except (CustomerNotFound, CustomerAmbiguous) as exc:
-        raise CustomerNotFound(query, getattr(exc, "suggestions", []) or getattr(exc, "candidates", [])) from None
-    raise CustomerNotFound(query, [f"{near.ref} ({near.name})"])
-
-
 def link(
     customer: str = typer.Argument(None, metavar="CUSTOMER_REF", help="Exact ref, name or alias."),
     contact: str = typer.Option("", "--contact", help="The contact's name, kept on the linked chat."),
@@ -96,8 +71,7 @@ def link(
     ),
 ) -> None:
     """Print a one-time Telegram deep link (valid 7 days) that links a debtor's chat to the customer."""
-    from bot.services.customers import CustomerAmbiguous, CustomerNotFound
-    from bot.services.linking import deep_link, new_token, unlinked_customers
+    from bot.services.linking import deep_link, issue_link, issue_links_for_unlinked
 
     if all_unlinked == (customer is not None):
         fail("give CUSTOMER_REF or --all-unlinked (not both)")
@@ -110,20 +84,12 @@ def link(
     username = _username(the_app)  # getMe before anything is written: a refused token writes nothing
     now = the_app.now()
     if not all_unlinked:
-        try:
-            with the_app.engine.begin() as conn:
-                row = _exact_customer(conn, customer)
-                token = new_token(conn, row.id, contact_name=contact.strip(), now=now)
-        except CustomerAmbiguous as exc:
-            fail(str(exc), code=2)
-        except CustomerNotFound as exc:
-            fail(str(exc))
+        with customer_errors():
+            row, token = issue_link(the_app.engine, customer, contact_name=contact.strip(), now=now)
         out.print(deep_link(username, token), markup=False, highlight=False)
         err.print(f"one-time link for {row.ref} ({row.name}), valid 7 days", markup=False)
         return
-    with the_app.engine.begin() as conn:
-        links = [(ref, deep_link(username, new_token(conn, cid, contact_name="", now=now)))
-                 for cid, ref in unlinked_customers(conn)]
+    links = [(ref, deep_link(username, token)) for ref, token in issue_links_for_unlinked(the_app.engine, now=now)]
     if fmt is TableFmt.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["customer_ref", "link"])
@@ -145,14 +111,12 @@ def payment_list(
     fmt: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
     """The payments debtors reported, oldest first."""
-    from bot.services.payments import STATUSES, list_claims
-    from storage.engine import reading
+    from bot.services.payments import STATUSES, claims
 
     if status is not None and status not in STATUSES:
         fail(f"--status {status!r} is not one of {', '.join(STATUSES)}")
     the_app = build_app()
-    with reading(the_app.engine) as conn:
-        rows = list_claims(conn, status)
+    rows = claims(the_app.engine, status)
     if fmt is Fmt.json:
         print_json({"payments": rows})
         return
@@ -166,17 +130,16 @@ def payment_list(
 
 
 def _decide_payment(payment_id: int, confirm: bool, reason: str | None) -> None:
-    from bot.services.payments import decide_payment
+    from bot.services.payments import decide_claim
 
     the_app = build_app()
     try:
-        with the_app.engine.begin() as conn:
-            status, notice = decide_payment(
-                conn, payment_id, confirm=confirm, reason=(reason or "").strip(), actor="cli", now=the_app.now()
-            )
+        done = decide_claim(
+            the_app.engine, payment_id, confirm=confirm, reason=(reason or "").strip(), actor="cli", now=the_app.now()
+        )
     except (LookupError, ValueError) as exc:
         fail(str(exc))
-    out.print(f"payment {payment_id} {status}; {told(the_app, notice)}", markup=False)
+    out.print(f"payment {payment_id} {done.status}; {told(the_app, done.notice_id)}", markup=False)
 
 
 def told(the_app, notice: int | None) -> str:  # noqa: ANN001
@@ -225,14 +188,12 @@ def dispute_list(
     fmt: Fmt = typer.Option(Fmt.text, "--format", help=FORMAT_HELP),
 ) -> None:
     """Disputes, oldest first (a valid one shows whether its credit note is still awaited)."""
-    from bot.services.disputes import STATUSES, list_disputes
-    from storage.engine import reading
+    from bot.services.disputes import STATUSES, disputes
 
     if status is not None and status not in STATUSES:
         fail(f"--status {status!r} is not one of {', '.join(STATUSES)}")
     the_app = build_app()
-    with reading(the_app.engine) as conn:
-        rows = list_disputes(conn, status)
+    rows = disputes(the_app.engine, status)
     if fmt is Fmt.json:
         print_json({"disputes": rows})
         return
@@ -265,19 +226,18 @@ def dispute_resolve(
 ) -> None:
     """Resolve an open dispute; the debtor is told. Not valid: dunning resumes. Valid: the invoice waits
     for the ERP's credit note and is not dunned for the disputed amount."""
-    from bot.services.disputes import resolve
+    from bot.services.disputes import resolve_now
 
     if valid is None:
         fail("say --valid or --not-valid")
     the_app = build_app()
     try:
-        with the_app.engine.begin() as conn:
-            status, notice = resolve(
-                conn, dispute_id, valid=valid, reason=(reason or "").strip(), actor="cli", now=the_app.now()
-            )
+        done = resolve_now(
+            the_app.engine, dispute_id, valid=valid, reason=(reason or "").strip(), actor="cli", now=the_app.now()
+        )
     except LookupError as exc:
         fail(str(exc))
-    out.print(f"dispute {dispute_id} {status.replace('_', ' ')}; {told(the_app, notice)}", markup=False)
+    out.print(f"dispute {dispute_id} {done.status.replace('_', ' ')}; {told(the_app, done.notice_id)}", markup=False)
 
 
 __all__ = ["register"]

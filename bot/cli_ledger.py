@@ -20,16 +20,17 @@ from bot.cli_support import (
     Fmt,
     TableFmt,
     build_app,
+    customer_errors,
     err,
+    note_lenient,
     out,
     parse_day,
     print_json,
-    resolve_or_fail,
 )
 from bot.domain.balances import BUCKETS
 from bot.domain.csv_safety import neutralise
 from bot.importer import ImportFailed, import_file
-from bot.services.balances import aging_document, balance_document
+from bot.services.balances import aging_of, balance_of
 from storage.migrate import current_revision, upgrade
 
 db_app = typer.Typer(
@@ -55,6 +56,7 @@ DRY_RUN_HELP = "Check every row and say what would change; write nothing."
 
 
 def register(app: typer.Typer) -> None:
+    """Add `db ...`, `import ...`, `report ...` and `balance` to the top-level app."""
     app.add_typer(db_app, name="db")
     app.add_typer(import_app, name="import")
     app.add_typer(report_app, name="report")
@@ -152,9 +154,10 @@ def balance(
     """What a customer owes: balances per currency, aging buckets and open items."""
     the_app = build_app()
     day = parse_day(as_of, "--as-of", the_app.today())
-    with the_app.engine.connect() as conn:
-        row = resolve_or_fail(conn, customer)
-        doc = balance_document(conn, row, day)
+    with customer_errors():
+        answer = balance_of(the_app.engine, customer, day)
+    note_lenient(customer, answer.found)
+    row, doc = answer.found.customer, answer.document
     if fmt is Fmt.json:
         print_json(doc)
         return
@@ -208,8 +211,7 @@ def report_aging(
     """Aging of every customer with anything open, per currency: current, 1-30, 31-60, 61-90, 90+ days."""
     the_app = build_app()
     day = parse_day(as_of, "--as-of", the_app.today())
-    with the_app.engine.connect() as conn:
-        doc = aging_document(conn, day)
+    doc = aging_of(the_app.engine, day)
     cols = ("customer_ref", "name", *BUCKETS, "unapplied_credit", "total")
     if fmt is TableFmt.json:
         print_json(doc)

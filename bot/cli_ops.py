@@ -11,7 +11,7 @@ from rich.table import Table
 
 from bot.app import build_alert_channel, build_sweeper
 from bot.cli_help import epilog
-from bot.cli_support import FORMAT_HELP, Fmt, build_app, err, fail, out, parse_day, print_json
+from bot.cli_support import FORMAT_HELP, Fmt, build_app, customer_errors, err, fail, out, parse_day, print_json
 from bot.scheduler.delivery import run_sync
 from bot.services.customers import CustomerAmbiguous, CustomerNotFound
 
@@ -23,6 +23,7 @@ policy_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
+    """Add `sweep`, `policy ...`, `hold`, `credit-hold`, `run` and `demo` to the top-level app."""
     app.command(
         "sweep",
         epilog=epilog(
@@ -251,23 +252,20 @@ def hold(
     release: bool = typer.Option(False, "--release", help="End the active hold instead."),
 ) -> None:
     """Pause reminders for a customer or one document until a date (or --release)."""
-    from bot.services.holds import release_hold, set_hold
+    from bot.services import holds
 
     the_app = build_app()
-    try:
-        with the_app.engine.begin() as conn:
-            if release:
-                message = release_hold(conn, target, actor="cli", now=the_app.now())
-            else:
-                if until is None or not (reason or "").strip():
-                    fail("a hold needs --until DATE and --reason TEXT (or --release)")
-                day = parse_day(until, "--until", the_app.today())
-                message = set_hold(conn, target, until=day, reason=reason.strip(), actor="cli", now=the_app.now())
-    except CustomerAmbiguous as exc:
-        fail(str(exc), code=2)
-    except (CustomerNotFound, LookupError) as exc:
-        fail(str(exc))
-    err.print(message, markup=False)
+    if not release:
+        if until is None or not (reason or "").strip():
+            fail("a hold needs --until DATE and --reason TEXT (or --release)")
+        day = parse_day(until, "--until", the_app.today())
+    with customer_errors():  # LookupError too: no active hold to release
+        if release:
+            done = holds.release(the_app.engine, target, actor="cli", now=the_app.now())
+        else:
+            done = holds.hold(the_app.engine, target, until=day, reason=reason.strip(), actor="cli", now=the_app.now())
+    what = "hold released" if release else f"reminders held until {done.until} inclusive"
+    err.print(f"{done.subject} ({done.customer.name}): {what}", markup=False)
 
 
 def credit_hold(

@@ -23,7 +23,7 @@ from bot.services.report_post import (
     ReportKind,
     ReportPoster,
     SlackNotConfigured,
-    build_report,
+    make_report,
     post_report,
     slack_poster,
 )
@@ -70,17 +70,16 @@ def _run(ask: _Ask, render: Callable[[dict], None]) -> None:
     the_app = build_app()
     poster = _poster(ask.post, the_app)
     day = parse_day(ask.as_of, "--as-of", the_app.today())
-    with the_app.engine.connect() as conn:
-        report = build_report(
-            conn,
-            ask.kind,
-            day=day,
-            tz=the_app.company_tz,
-            rep_slack_id=ask.rep,
-            month=ask.month,
-            top=ask.top,
-            chart=ask.chart is not None or poster is not None,
-        )
+    report = make_report(
+        the_app.engine,
+        ask.kind,
+        day=day,
+        tz=the_app.company_tz,
+        rep_slack_id=ask.rep,
+        month=ask.month,
+        top=ask.top,
+        chart=ask.chart is not None or poster is not None,
+    )
     if ask.chart is not None and report.chart_png is not None:
         try:
             ask.chart.write_bytes(report.chart_png)

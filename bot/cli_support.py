@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from enum import StrEnum
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
@@ -17,6 +19,11 @@ from bot.app import App
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.logsafe import hide_secrets
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from bot.services.customers import CustomerRow, Found
 
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False)
@@ -45,6 +52,9 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def build_app(now: str | None = None) -> App:
+    """The App from the environment (pydantic-settings); `now` (ISO 8601) fixes the clock. A bad
+    setting exits with one line naming it (DESIGN "Interfaces": no traceback).
+    """
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -58,39 +68,69 @@ def build_app(now: str | None = None) -> App:
 
 
 def parse_now(text: str, default_tz: ZoneInfo) -> datetime:
+    """`--now` as an aware datetime (a naive one is in `default_tz`), or exit with one line."""
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         fail(f"--now {text!r} is not an ISO 8601 date-time like 2026-11-23T10:00:00+00:00")
+    _in_range(value.date(), "--now", text)
     return value if value.tzinfo else value.replace(tzinfo=default_tz)
 
 
+def _in_range(day: date, option: str, text: str) -> None:
+    """Exit with one line for a date outside those a ledger holds (csv_columns.EARLIEST_DATE to
+    LATEST_DATE, as imports): beyond them, date arithmetic downstream would overflow."""
+    from bot.domain.csv_columns import EARLIEST_DATE, LATEST_DATE
+
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        fail(f"{option} {text!r} is outside the accepted range {EARLIEST_DATE} to {LATEST_DATE}")
+
+
 def parse_day(text: str | None, option: str, fallback: date) -> date:
+    """An ISO date option (`option` names it in the error), `fallback` when not given; exit with one line
+    when it is not a date.
+    """
     if text is None:
         return fallback
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         fail(f"{option} {text!r} is not a date like 2026-11-23")
+    _in_range(day, option, text)
+    return day
 
 
 def print_json(document: object) -> None:
+    """Exactly one JSON document on stdout (UTF-8 as is, indented)."""
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
 
 
-def resolve_or_fail(conn, query: str):  # noqa: ANN001, ANN201
-    """The customer a person meant, or exit: 2 when ambiguous (candidates listed), 1 when unknown.
-
-    A lenient (non-exact) match is named on stderr, so stdout stays the command's output.
-    """
-    from bot.services.customers import CustomerAmbiguous, CustomerNotFound, find
+@contextmanager
+def customer_errors() -> Iterator[None]:
+    """Exit with one line when a command's customer cannot be named: 2 when ambiguous (the
+    candidates listed), 1 when unknown or (for a command that changes something) not exact."""
+    from bot.services.customers import CustomerAmbiguous
 
     try:
-        found = find(conn, query)
+        yield
     except CustomerAmbiguous as exc:
         fail(str(exc), code=2)
-    except CustomerNotFound as exc:
+    except LookupError as exc:  # CustomerNotFound, CustomerNotExact
         fail(str(exc))
+
+
+def note_lenient(query: str, found: Found) -> None:
+    """Name a lenient (non-exact) match on stderr, so stdout stays the command's output."""
     if not found.exact:
         typer.echo(f'note: "{query}" matched {found.label}', err=True)
+
+
+def resolve_or_fail(engine: Engine, query: str) -> CustomerRow:
+    """The customer a person meant (matched leniently), or exit: 2 when ambiguous (candidates
+    listed), 1 when unknown. A lenient match is named on stderr."""
+    from bot.services.customers import lookup
+
+    with customer_errors():
+        found = lookup(engine, query)
+    note_lenient(query, found)
     return found.customer

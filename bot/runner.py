@@ -67,6 +67,8 @@ class TelegramAdapter:
         return TelegramDebtorChannel(self.application.bot, app=self.app)
 
     async def start(self) -> None:
+        """getMe (a refused token or an unreachable API: one line, exit 1), initialize, commands, start,
+        then long polling or the webhook server."""
         from bot.handlers.telegram.botapi import TelegramUnavailable, check_bot
 
         application, settings = self.application, self.app.settings
@@ -96,9 +98,10 @@ class TelegramAdapter:
                      application.bot.username, settings.telegram_webhook_listen, settings.telegram_webhook_port)
         else:
             await application.updater.start_polling(allowed_updates=allowed)
-            log.info("the debtor's Telegram bot is polling")
+            log.info("the debtor's Telegram bot is polling as @%s", application.bot.username)
 
     async def stop(self) -> None:
+        """Stop taking updates, then the Application (the reverse of start)."""
         application = self.application
         if application.updater is not None and application.updater.running:
             await application.updater.stop()

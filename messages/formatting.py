@@ -113,3 +113,9 @@ def ltr(value: object) -> str:
     if isinstance(value, Markup):
         return Markup(LRM) + value + Markup(LRM)
     return f"{LRM}{value}{LRM}"
+
+
+def slack_escape(text: str) -> str:
+    """`text` with Slack mrkdwn's control characters (& < >) escaped, so a debtor's or a customer's
+    words never become a mention or a link (https://api.slack.com/reference/surfaces/formatting)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

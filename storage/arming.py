@@ -29,6 +29,7 @@ from operator import itemgetter
 from sqlalchemy import Connection
 
 from bot.domain.settlement import settled_days
+from bot.domain.statuses import PaymentStatus
 from storage.rawsql import as_date, fetch_all, fetch_in
 from storage.sql import IN_LIMIT
 
@@ -49,12 +50,12 @@ _CREDITS = (
 _PAYMENTS = (
     "SELECT customer_id, currency, amount_cents, date,"
     " (SELECT coalesce(sum(a.amount_cents), 0) FROM allocation a WHERE a.payment_id = payment.id) <= amount_cents"
-    " FROM payment WHERE status = 'confirmed' AND source = 'import' AND customer_id {where}"
+    " FROM payment WHERE status = '" + PaymentStatus.CONFIRMED + "' AND source = 'import' AND customer_id {where}"
 )
 _ALLOCATIONS = (
     "SELECT p.customer_id, p.currency, a.document_ref, a.amount_cents, p.date"
     " FROM payment p JOIN allocation a ON a.payment_id = p.id"
-    " WHERE p.status = 'confirmed' AND p.source = 'import' AND p.customer_id {where}"
+    " WHERE p.status = '" + PaymentStatus.CONFIRMED + "' AND p.source = 'import' AND p.customer_id {where}"
 )
 
 

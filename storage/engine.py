@@ -136,6 +136,7 @@ def reading(engine: Engine) -> Iterator[Connection]:
 
 
 def is_sqlite(engine: Engine) -> bool:
+    """Whether the engine is SQLite (the few places whose SQL differs by dialect ask this)."""
     return engine.dialect.name == "sqlite"
 
 

@@ -42,5 +42,6 @@ def record(
 
 
 def for_customer(session: Session, customer_id: int) -> list[Event]:
+    """The customer's timeline events, oldest first (ties by id: the order they were recorded)."""
     q = select(Event).where(Event.customer_id == customer_id).order_by(Event.at, Event.id)
     return list(session.scalars(q))

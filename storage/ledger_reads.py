@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from bot.domain.claimed_payments import PaymentFact, superseded_claims
 from bot.domain.ledger import Doc, Pay
+from bot.domain.statuses import PaymentStatus
 from storage.rawsql import as_date, fetch_in
 
 _DOCS = (
@@ -45,7 +46,7 @@ def ledgers(
         out[cid][0].append(Doc(ref, kind, day(issue), day(due), cents, cur, rel))
         if doc_ids is not None:
             doc_ids.setdefault(cid, {})[ref] = doc_id
-    rows = fetch_in(conn, _PAYMENTS, ids, "confirmed")
+    rows = fetch_in(conn, _PAYMENTS, ids, PaymentStatus.CONFIRMED)
     claims: dict[int, list[PaymentFact]] = {}
     for (cid, _pid, ref, paid_on, cents, cur, source, reference), group in groupby(rows, key=_PAYMENT_KEY):
         parts = tuple((r[6], r[7]) for r in group if r[6] is not None)

@@ -18,12 +18,15 @@ from operator import itemgetter
 from sqlalchemy import Connection, delete, select, update
 
 from bot.domain.csv_rows import CUSTOMER_FIELDS, DOCUMENT_FIELDS, PAYMENT_FIELDS
+from bot.domain.statuses import PaymentStatus
 from storage import arming, customer_keys, import_reads
 from storage.import_reads import Changes
 from storage.sql import IN_LIMIT
 from storage.sql import chunks as _chunks
 from storage.sql import dialect_insert as _insert
 from storage.tables import Allocation, Customer, Document, Payment
+
+_CONFIRMED = PaymentStatus.CONFIRMED.value  # an imported payment counts at once
 
 CHUNK = 5000
 REARM_DATE = arming.REARM_DATE  # "look at this item on the next sweep"
@@ -283,7 +286,7 @@ def write_payments(conn: Connection, rows: list[tuple], *, dry_run: bool = False
     stored, top = import_reads.stored(conn, "payment", (*PAYMENT_FIELDS[1:], "status"), [r[0] for r in rows])
     if stored:
         stored = import_reads.with_allocations(conn, stored)
-    changes = import_reads.compare([(*r[:width], "confirmed", r[width]) for r in rows], stored, width + 2, 1)
+    changes = import_reads.compare([(*r[:width], _CONFIRMED, r[width]) for r in rows], stored, width + 2, 1)
     changes.top = top
     if dry_run or not (changes.new or changes.changed):
         return changes
@@ -292,14 +295,14 @@ def write_payments(conn: Connection, rows: list[tuple], *, dry_run: bool = False
     written = changes.new + changes.changed
     if _is_sqlite(conn):
         with bulk_cache(conn):
-            added = _sqlite_write(conn, p, PAYMENT_FIELDS, changes, {"status": "confirmed"}, new_ids=True)
+            added = _sqlite_write(conn, p, PAYMENT_FIELDS, changes, {"status": _CONFIRMED}, new_ids=True)
             changes.added = added
             _sqlite_delete(conn, "allocation", "payment_id", [changes.ids[r[0]] for r in changes.changed])
             _sqlite_insert(conn, a, columns, _allocation_rows(written, changes.ids | added))
         return changes
     day = _Dates()
     payload = [
-        dict(zip(PAYMENT_FIELDS, (*r[:2], day[r[2]], *r[3:width]), strict=True), status="confirmed") for r in written
+        dict(zip(PAYMENT_FIELDS, (*r[:2], day[r[2]], *r[3:width]), strict=True), status=_CONFIRMED) for r in written
     ]
     _upsert(conn, p, payload, [*PAYMENT_FIELDS[1:], "status"])
     ids = _ids(conn, p, [r[0] for r in written])

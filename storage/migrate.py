@@ -32,6 +32,7 @@ def _config(engine: Engine):  # noqa: ANN202
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The Alembic revision the database is at, or None before the first migration."""
     with engine.connect() as conn:
         if not inspect(conn).has_table("alembic_version"):
             return None
@@ -79,6 +80,10 @@ def _upgrade_lock(engine: Engine):  # noqa: ANN202
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply the migrations up to `revision` (default head), one process at a time (a file lock in
+    the temp directory on SQLite, an advisory lock on PostgreSQL), so two commands started
+    together never migrate twice.
+    """
     from alembic import command
 
     with _upgrade_lock(engine):

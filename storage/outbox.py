@@ -14,7 +14,6 @@ from storage.rawsql import as_date, fetch_in
 from storage.sql import dialect_insert as _insert
 from storage.tables import Contact, Document, ReminderSend, StaffAlert
 
-
 KEY_LENGTH = 128  # reminder_send.key and staff_alert.key
 
 
@@ -27,6 +26,9 @@ def fit_key(key: str) -> str:
 
 
 def doc_key(document_id: int, step: str) -> str:
+    """The reminder outbox key of one document's step: "doc:<document id>:<step>" (once per item and
+    step, ever: DESIGN "Reliability and security").
+    """
     return f"doc:{document_id}:{step}"
 
 
@@ -121,6 +123,9 @@ def reachable_contacts(conn: Connection, customer_ids: Sequence[int]) -> dict[in
 
 
 def set_next_actions(conn: Connection, values: Iterable[tuple[int, date | None]]) -> None:
+    """Record each document's next action date (`document.next_action_on`; None: nothing more to do),
+    the local date the sweep next needs it; the sweep's candidates are the documents due by then.
+    """
     d = Document.__table__
     rows = [{"doc_id": doc_id, "next_on": day} for doc_id, day in values]
     if rows:
@@ -135,6 +140,9 @@ def set_next_actions(conn: Connection, values: Iterable[tuple[int, date | None]]
 def finish(
     conn: Connection, keys: Iterable[str], *, status: str, message_id: str, at: datetime, error: str = ""
 ) -> None:
+    """Record what became of reminders whose intent is `sending`: their final `status`, the channel's
+    message id and any error; rows already finished are left alone (a second sweeper lost the race).
+    """
     t = ReminderSend.__table__
     conn.execute(
         update(t)

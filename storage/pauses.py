@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection
 
 from bot.domain.pauses import Pauses
+from bot.domain.statuses import LIVE_PLAN, DisputeStatus, HoldStatus, PaymentStatus, PromiseStatus
 from storage.rawsql import as_date, as_utc, fetch_in
 
 # An open dispute pauses its items; so does one found valid until the ERP's credit note for the
@@ -42,23 +43,27 @@ _TALKING = "SELECT customer_id, last_message_at FROM conversation WHERE customer
 
 
 def load_pauses(conn: Connection, customer_ids: Iterable[int]) -> dict[int, Pauses]:
+    """customer id -> what pauses dunning on their items now (bot.domain.pauses.Pauses): open or valid
+    disputes, claimed payments, live plans, open promises, active holds, the last conversation.
+    One query per kind for every customer given.
+    """
     ids = sorted(set(customer_ids))
     out = {cid: Pauses() for cid in ids}
-    for cid, ref in fetch_in(conn, _DISPUTED, ids, "open", "valid", "credit_note"):
+    for cid, ref in fetch_in(conn, _DISPUTED, ids, DisputeStatus.OPEN, DisputeStatus.VALID, "credit_note"):
         out[cid].disputed.add(ref)
-    for cid, ref, at in fetch_in(conn, _CLAIMED, ids, "claimed"):
+    for cid, ref, at in fetch_in(conn, _CLAIMED, ids, PaymentStatus.CLAIMED):
         at = as_utc(at)
         prev = out[cid].claimed.get(ref)
         out[cid].claimed[ref] = at if prev is None or (at and at < prev) else prev
-    for cid, ref in fetch_in(conn, _IN_PLAN, ids, "approved", "active"):
+    for cid, ref in fetch_in(conn, _IN_PLAN, ids, *LIVE_PLAN):
         out[cid].in_plan.add(ref)
-    for cid, ref, day in fetch_in(conn, _PROMISED, ids, "open"):
+    for cid, ref, day in fetch_in(conn, _PROMISED, ids, PromiseStatus.OPEN):
         pauses, day = out[cid], as_date(day)
         if ref is None:
             pauses.promised_all = max(filter(None, (pauses.promised_all, day)))
         else:
             pauses.promised[ref] = max(filter(None, (pauses.promised.get(ref), day)))
-    for cid, ref, until in fetch_in(conn, _HELD, ids, "active"):
+    for cid, ref, until in fetch_in(conn, _HELD, ids, HoldStatus.ACTIVE):
         pauses, until = out[cid], as_date(until)
         if ref is None:
             pauses.customer_hold_until = max(filter(None, (pauses.customer_hold_until, until)))

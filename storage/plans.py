@@ -10,10 +10,11 @@ from datetime import datetime
 from sqlalchemy import Connection, select, update
 
 from bot.domain.plans import Installment
+from bot.domain.statuses import LIVE_PLAN, PaymentStatus
 from storage.sql import chunks
 from storage.tables import Allocation, Document, Payment, PaymentPlan, PlanInstallment, PlanItem, ReminderSend
 
-LIVE = ("approved", "active")
+LIVE = LIVE_PLAN
 
 
 def installment_key(plan_id: int, seq: int) -> str:
@@ -63,7 +64,7 @@ def live_plans(conn: Connection, customer_ids: Iterable[int]) -> dict[int, list[
             .join(d, d.c.id == pi.c.document_id)
             .join(a, a.c.document_ref == d.c.ref)
             .join(p, p.c.id == a.c.payment_id)
-            .where(pi.c.plan_id.in_(chunk), p.c.status == "claimed")
+            .where(pi.c.plan_id.in_(chunk), p.c.status == PaymentStatus.CLAIMED)
         )
         for pid, cents in conn.execute(claimed):
             plans[pid].claimed_cents += cents or 0

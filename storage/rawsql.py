@@ -43,6 +43,7 @@ def fetch_all(conn: Connection, sql: str, *params: object) -> list[tuple]:
 
 
 def as_date(value: object) -> date | None:
+    """A date column's value as a date (SQLite through the driver gives ISO text); None stays None."""
     if value is None or isinstance(value, date):
         return value  # type: ignore[return-value]
     return date.fromisoformat(value)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Connection, func, select
 
+from bot.domain.statuses import DisputeStatus, PaymentStatus, PlanStatus, PromiseStatus
 from storage.sql import chunks
 from storage.tables import (
     Allocation,
@@ -50,6 +51,7 @@ def sales_reps(conn: Connection, rep: str | None = None) -> list[str]:
 
 
 def customer_currencies(conn: Connection, rep: str | None) -> list[str]:
+    """The distinct currencies of the customers a report covers (one rep's when `rep` is given), sorted."""
     return sorted(conn.execute(select(C.c.currency).where(*_of_rep(rep)).distinct()).scalars())
 
 
@@ -70,7 +72,7 @@ def month_sums(
     paid = conn.execute(
         select(C.c.sales_rep_slack_id, p.c.currency, func.sum(p.c.amount_cents))
         .join(C, C.c.id == p.c.customer_id)
-        .where(p.c.status == "confirmed", p.c.date >= first, p.c.date <= last, *_of_rep(rep))
+        .where(p.c.status == PaymentStatus.CONFIRMED, p.c.date >= first, p.c.date <= last, *_of_rep(rep))
         .group_by(C.c.sales_rep_slack_id, p.c.currency)
     ).all()
     return [(r, cur, int(s)) for r, cur, s in issued], [(r, cur, int(s)) for r, cur, s in paid]
@@ -132,7 +134,7 @@ def open_disputes(conn: Connection, rep: str | None) -> list[tuple]:
     rows = conn.execute(
         select(ds.c.id, ds.c.reason, ds.c.text, ds.c.opened_at, ds.c.opened_by, *CUSTOMER_COLS)
         .join(C, C.c.id == ds.c.customer_id)
-        .where(ds.c.status == "open", *_of_rep(rep))
+        .where(ds.c.status == DisputeStatus.OPEN, *_of_rep(rep))
         .order_by(ds.c.opened_at, ds.c.id)
     ).all()
     refs = _refs_by(conn, select(di.c.dispute_id, d.c.ref).join(d, d.c.id == di.c.document_id), di.c.dispute_id, rows)
@@ -148,7 +150,7 @@ def claimed_payments(conn: Connection, rep: str | None) -> list[tuple]:
             *CUSTOMER_COLS,
         )
         .join(C, C.c.id == p.c.customer_id)
-        .where(p.c.status == "claimed", *_of_rep(rep))
+        .where(p.c.status == PaymentStatus.CLAIMED, *_of_rep(rep))
         .order_by(p.c.created_at, p.c.id)
     ).all()
     refs = _refs_by(conn, select(a.c.payment_id, a.c.document_ref).order_by(a.c.position), a.c.payment_id, rows)
@@ -178,7 +180,7 @@ def broken_commitments(
             select(pr.c.customer_id, func.count())
             .where(
                 pr.c.customer_id.in_(list(chunk)),
-                pr.c.status == "broken",
+                pr.c.status == PromiseStatus.BROKEN,
                 pr.c.promised_date > since,
                 pr.c.promised_date <= as_of,
             )
@@ -187,7 +189,7 @@ def broken_commitments(
             out.setdefault(cid, [0, 0])[0] = n
         for cid, when in conn.execute(
             select(pl.c.customer_id, func.coalesce(pl.c.decided_at, pl.c.proposed_at)).where(
-                pl.c.customer_id.in_(list(chunk)), pl.c.status == "broken"
+                pl.c.customer_id.in_(list(chunk)), pl.c.status == PlanStatus.BROKEN
             )
         ):
             if when is not None and since < _day(when) <= as_of:

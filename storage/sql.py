@@ -11,6 +11,7 @@ IN_LIMIT = 900  # below SQLite's default bound on parameters in one statement
 
 
 def chunks(seq: Sequence, size: int = IN_LIMIT) -> Iterator[Sequence]:
+    """Consecutive slices of at most `size` items (IN lists stay under the drivers' parameter limits)."""
     for i in range(0, len(seq), size):
         yield seq[i : i + size]
 

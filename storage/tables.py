@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
+from bot.domain.statuses import DisputeStatus, HoldStatus, PaymentStatus, PlanStatus, PromiseStatus
 from storage.types import UTCDateTime
 
 
@@ -107,7 +108,7 @@ class Payment(SQLModel, table=True):
     amount_cents: int = Field(sa_type=BigInteger)
     currency: str = Field(max_length=3)
     method: str = Field(default="", max_length=255)
-    status: str = Field(default="confirmed", max_length=16)  # claimed | confirmed | rejected
+    status: str = Field(default=PaymentStatus.CONFIRMED, max_length=16)  # PaymentStatus
     source: str = Field(default="import", max_length=16)  # import | debtor
     reference: str = Field(default="", max_length=255)
     created_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
@@ -137,7 +138,7 @@ class Dispute(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
-    status: str = Field(default="open", max_length=16)  # open | valid | not_valid
+    status: str = Field(default=DisputeStatus.OPEN, max_length=16)  # DisputeStatus
     reason: str = Field(default="", max_length=64)
     text: str = ""
     resolution: str = ""
@@ -163,8 +164,7 @@ class PaymentPlan(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
-    # proposed | approved | rejected | active | broken | completed
-    status: str = Field(default="proposed", max_length=16)
+    status: str = Field(default=PlanStatus.PROPOSED, max_length=16)  # PlanStatus
     currency: str = Field(max_length=3)
     total_cents: int = Field(sa_type=BigInteger)
     installment_count: int = 1
@@ -203,7 +203,7 @@ class Promise(SQLModel, table=True):
     promised_date: date
     amount_cents: int = Field(sa_type=BigInteger)
     currency: str = Field(max_length=3)
-    status: str = Field(default="open", max_length=16)  # open | kept | broken
+    status: str = Field(default=PromiseStatus.OPEN, max_length=16)  # PromiseStatus
     made_by: str = Field(default="", max_length=64)
     made_at: datetime = Field(sa_column=_ts())
 
@@ -218,7 +218,7 @@ class Hold(SQLModel, table=True):
     document_id: int | None = Field(default=None, foreign_key="document.id", index=True)
     until: date
     reason: str
-    status: str = Field(default="active", max_length=16)  # requested | active | rejected | released
+    status: str = Field(default=HoldStatus.ACTIVE, max_length=16)  # HoldStatus
     requested_by: str = Field(default="", max_length=64)
     approved_by: str = Field(default="", max_length=64)
     created_at: datetime = Field(sa_column=_ts())

@@ -19,6 +19,7 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect):  # noqa: ANN001
+        """Aware datetime -> UTC (naive UTC on SQLite). Raises ValueError for a naive datetime."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -29,6 +30,7 @@ class UTCDateTime(TypeDecorator):
         return value
 
     def process_result_value(self, value: datetime | None, dialect):  # noqa: ANN001
+        """The stored value back as an aware UTC datetime."""
         if value is None:
             return None
         if value.tzinfo is None:

@@ -18,6 +18,9 @@ BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 
 
 def bucket_for(days_overdue: int) -> str:
+    """The aging bucket of an item `days_overdue` days past due (DESIGN "Interfaces", aging):
+    "current" (0 or less), "1-30", "31-60", "61-90" or "90+".
+    """
     if days_overdue <= 0:
         return "current"
     if days_overdue <= 30:
@@ -59,6 +62,7 @@ class Balance:
     _by_currency: dict[str, CurrencyBalance] = field(default_factory=dict, repr=False)
 
     def for_currency(self, currency: str) -> CurrencyBalance | None:
+        """This currency's balance, or None when the customer has nothing in it."""
         return self._by_currency.get(currency)
 
 

@@ -100,6 +100,9 @@ class RowErrors:
         self.count = 0
 
     def add(self, line: int, reason: str) -> None:
+        """Count one bad line (1-based `line`, its one-line `reason`); keep the ERROR_LIMIT first by line
+        number, whatever order the lines arrive in.
+        """
         self.count += 1
         if len(self.first) < ERROR_LIMIT or line < self.first[-1][0]:
             bisect.insort(self.first, (line, reason))
@@ -156,6 +159,7 @@ class FileRules:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """The file's column names, in the order the rows hold them."""
         return tuple(c.name for c in self.columns)
 
 

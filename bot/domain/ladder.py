@@ -55,6 +55,9 @@ class CustomerPlan:
 
     @property
     def tone(self) -> Step | None:
+        """The step whose template the customer's one message uses: the highest due step (DESIGN
+        "Ladder rules" 4), or None when nothing is due.
+        """
         return max((d.step for d in self.due), key=lambda s: s.offset_days, default=None)
 
 

@@ -22,6 +22,7 @@ def to_cents(value: Decimal) -> int:
 
 
 def from_cents(cents: int) -> Decimal:
+    """Integer minor units (cents) as a Decimal with two places: 123450 -> Decimal("1234.50")."""
     return (Decimal(cents) / 100).quantize(CENT)
 
 

@@ -27,21 +27,26 @@ class Month(NamedTuple):
 
     @property
     def first_day(self) -> date:
+        """The month's first date."""
         return date(self.year, self.month, 1)
 
     @property
     def last_day(self) -> date:
+        """The month's last date (28 to 31)."""
         return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
 
     @property
     def days(self) -> int:
+        """How many days the month has (28 to 31)."""
         return calendar.monthrange(self.year, self.month)[1]
 
     def previous(self) -> Month:
+        """The month before (December of the year before for January)."""
         return Month(self.year - 1, 12) if self.month == 1 else Month(self.year, self.month - 1)
 
     @classmethod
     def of(cls, day: date) -> Month:
+        """The month a date falls in."""
         return cls(day.year, day.month)
 
 

@@ -282,6 +282,9 @@ class Query:
 
     @classmethod
     def of(cls, text: str) -> Query:
+        """The query as typed, folded (DESIGN "Interfaces", CUSTOMER): its key without legal-form suffixes,
+        the whole folded text, and that text without spaces (how a ref may be typed).
+        """
         key, whole = _forms(text)
         return cls(key, whole, "".join(whole.split()))
 

@@ -42,6 +42,8 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import get_date_format
 from babel.numbers import get_currency_symbol, get_group_symbol, list_currencies
 
+from bot.domain.csv_columns import EARLIEST_DATE, LATEST_DATE
+
 MAX_CENTS = 99_999_999_999_999  # 999,999,999,999.99: the ledger's amount limit
 MAX_INPUT = 100  # characters; longer text is not an amount or a date
 SOLAR_HIJRI_BEFORE = 1700  # in fa, a year below this is Solar Hijri (1405 is 2026)
@@ -220,12 +222,15 @@ _FILLER = frozenset({"de", "del", "of"})  # "31 de jul. de 2026"
 
 
 def _make_date(year: int, month: int, day: int, text: str, *, solar_hijri: bool = False) -> date:
+    """The date, or NO_SUCH_DATE: impossible (31/02) or outside the dates a ledger holds
+    (csv_columns.EARLIEST_DATE to LATEST_DATE, so no later date arithmetic can overflow)."""
     try:
-        if solar_hijri:
-            return jdatetime.date(year, month, day).togregorian()
-        return date(year, month, day)
+        when = jdatetime.date(year, month, day).togregorian() if solar_hijri else date(year, month, day)
     except (ValueError, OverflowError):
         raise ParseError(ParseReason.NO_SUCH_DATE, text) from None
+    if not EARLIEST_DATE <= when <= LATEST_DATE:
+        raise ParseError(ParseReason.NO_SUCH_DATE, text)
+    return when
 
 
 def _fa(locale: str) -> bool:

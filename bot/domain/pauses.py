@@ -24,15 +24,20 @@ class Pauses:
     conversation_at: datetime | None = None  # last message of an open talk with a person
 
     def promised_until(self, ref: str) -> date | None:
+        """The latest promised date covering `ref` (its own promise or one for the whole account), or None."""
         dates = [d for d in (self.promised.get(ref), self.promised_all) if d is not None]
         return max(dates) if dates else None
 
     def hold_until(self, ref: str) -> date | None:
+        """The last held date covering `ref` (a hold on it or on the whole customer), or None."""
         dates = [d for d in (self.doc_hold_until.get(ref), self.customer_hold_until) if d is not None]
         return max(dates) if dates else None
 
 
 def item_status(ref: str, pauses: Pauses, local_today: date) -> str:
+    """What `balance` shows for an open item at the debtor's local date (DESIGN "Interfaces"):
+    "disputed", "claimed", "in_plan", "promised", "on_hold", else "open" (the first that applies).
+    """
     if ref in pauses.disputed:
         return "disputed"
     if ref in pauses.claimed:

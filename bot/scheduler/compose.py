@@ -12,11 +12,7 @@ from bot.domain.plans import Installment, PlanFacts
 from bot.domain.policy import Policy, Step
 from bot.services.customers import CustomerRow
 from messages.formatting import format_money
-
-
-def slack_escape(text: str) -> str:
-    """Slack mrkdwn control characters (https://api.slack.com/reference/surfaces/formatting)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+from messages.formatting import slack_escape as slack_escape  # the sweep escapes through compose
 
 
 def _link(policy: Policy, c: CustomerRow, item: OpenItem) -> str | None:

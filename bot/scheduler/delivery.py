@@ -645,6 +645,8 @@ class Outflow:
     _tasks: set = field(default_factory=set)
 
     async def flush(self) -> dict[int, str]:
+        """One pass: dead claims made unknown, pending debtor messages delivered, pending alerts posted;
+        message id -> status of what was delivered."""
         async with self._lock:
             recovered = await run_db(recover_dead_claims, self.engine, self.clock())
             if recovered:
@@ -670,6 +672,7 @@ class Outflow:
         self._lock.release()
 
     def kick(self) -> None:
+        """Start a pass soon on the running loop, without waiting for it (a notice just recorded)."""
         task = asyncio.get_running_loop().create_task(self.flush())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -166,7 +166,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     """python-telegram-bot's rate limiter interface over the shared budget.
 
     Every request that carries a `chat_id` (a message, an edit, a document) waits for that chat's
-    slot and the bot's slot, then for one of this process's MAX_IN_FLIGHT places; other requests
+    slot and the bot's slot, holding one of this process's MAX_IN_FLIGHT places; other requests
     (getMe, answerCallbackQuery, getUpdates) go at once,
     as in PTB's own AIORateLimiter. A `RetryAfter` (429) pushes the bot's slot back by
     `retry_after` for every process and the request is sent again, up to MAX_RETRIES times (or
@@ -211,15 +211,16 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         chat_slot = None if chat_id is None else telegram_chat_slot(self._token, chat_id)
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         for attempt in range(retries + 1):
-            if chat_slot is not None:
-                try:
-                    await self.budget.acquire(wait_for=[chat_slot], take=[self._bot_slot])
-                except Exception as exc:  # noqa: BLE001 - the database failed: nothing was sent
-                    raise BudgetUnavailable(f"rate budget unavailable ({type(exc).__name__})") from exc
             try:
                 if chat_slot is None:
                     return await callback(*args, **kwargs)
-                async with self._sends():  # waiting for a slot holds no place; the request does
+                # A place first, then the slot: the request leaves at its slot (a request kept
+                # waiting for a place after its slot would arrive bunched with later ones).
+                async with self._sends():
+                    try:
+                        await self.budget.acquire(wait_for=[chat_slot], take=[self._bot_slot])
+                    except Exception as exc:  # noqa: BLE001 - the database failed: nothing was sent
+                        raise BudgetUnavailable(f"rate budget unavailable ({type(exc).__name__})") from exc
                     return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 if attempt == retries:

@@ -14,9 +14,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from bot.scheduler.compose import slack_escape
 from bot.services.customers import CustomerRow
 from messages import render
+from messages.formatting import slack_escape
 from storage.outbox import add_alert
 
 

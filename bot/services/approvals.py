@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 
 from bot.domain.ledger import ITEM_TYPES
 from bot.domain.policy import Policy
@@ -18,7 +19,30 @@ class NothingToApprove(ValueError):
     """The step is not one that waits for sales in this customer's segment."""
 
 
-def approve_step(conn: Connection, what: str, step: str, *, policy: Policy, actor: str, now: datetime) -> str:
+@dataclass(frozen=True)
+class StepApproval:
+    """Sales agreed to `step` for one document (`doc_ref`) or every item of `customer_ref` (`items`
+    of them); `new` is False when it had been agreed already (nothing was recorded)."""
+
+    step: str
+    customer_ref: str
+    doc_ref: str | None
+    items: int
+    new: bool
+
+    @property
+    def subject(self) -> str:
+        """What was agreed for: the document's ref, or "REF (N items)"."""
+        return self.doc_ref or f"{self.customer_ref} ({self.items} items)"
+
+
+def approve_step(
+    conn: Connection, what: str, step: str, *, policy: Policy, actor: str, now: datetime
+) -> StepApproval:
+    """Agree that the gated `step` (policy `sales_approval`) may go out for CUSTOMER|DOC (an exact
+    match, bot.services.holds.target), in the caller's transaction: the approvals, the event
+    `step_approved` and the items armed again. Raises NothingToApprove when the customer's segment
+    does not gate that step, and CustomerNotFound / CustomerNotExact / CustomerAmbiguous."""
     customer, doc_id, ref = target(conn, what)
     segment = policy.segment(customer.segment)
     gated = [s.name for s in segment.steps if s.sales_approval]
@@ -43,5 +67,10 @@ def approve_step(conn: Connection, what: str, step: str, *, policy: Policy, acto
             text=f"{step} agreed for {ref or 'every invoice of ' + customer.ref}",
         )
         rearm_all(conn, customer.id)
-    subject = ref or f"{customer.ref} ({len(docs)} items)"
-    return f"{step} agreed for {subject}" if new else f"{step} was already agreed for {subject}"
+    return StepApproval(step, customer.ref, ref, len(docs), bool(new))
+
+
+def approve(engine: Engine, what: str, step: str, *, policy: Policy, actor: str, now: datetime) -> StepApproval:
+    """`approve_step` in its own transaction (nothing is written when it raises)."""
+    with engine.begin() as conn:
+        return approve_step(conn, what, step, policy=policy, actor=actor, now=now)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 
 from bot.domain.balances import BUCKETS, Balance, compute_balance
 from bot.domain.money import cents_str
 from bot.domain.pauses import item_status
-from bot.services.customers import CustomerRow, customers_by_id
+from bot.services.customers import CustomerRow, Found, customers_by_id, find
+from storage.engine import reading
 from storage.ledger_reads import ledgers
 from storage.pauses import load_pauses
 from storage.tables import Customer
@@ -20,6 +22,9 @@ def _money(cents: int | None) -> str | None:
 
 
 def customer_balance(conn: Connection, customer: CustomerRow, as_of: date) -> Balance:
+    """The customer's balance at `as_of` (DESIGN "Balance rules"): open items, buckets and credit per
+    currency, from the whole ledger; cents throughout.
+    """
     docs, pays = ledgers(conn, [customer.id])[customer.id]
     return compute_balance(
         docs,
@@ -100,3 +105,25 @@ def aging_document(conn: Connection, as_of: date) -> dict:
             }
         )
     return {"as_of": as_of.isoformat(), "reports": reports}
+
+
+@dataclass(frozen=True)
+class BalanceAnswer:
+    """`balance CUSTOMER`: who was found (and whether exactly) and the balance document."""
+
+    found: Found
+    document: dict
+
+
+def balance_of(engine: Engine, query: str, as_of: date) -> BalanceAnswer:
+    """The customer `query` names (matched leniently, bot.services.customers.find) and their
+    `balance_document` at `as_of`, read in one snapshot. Raises CustomerAmbiguous / CustomerNotFound."""
+    with reading(engine) as conn:
+        found = find(conn, query)
+        return BalanceAnswer(found, balance_document(conn, found.customer, as_of))
+
+
+def aging_of(engine: Engine, as_of: date) -> dict:
+    """`aging_document` read in one snapshot (its own read-only transaction)."""
+    with reading(engine) as conn:
+        return aging_document(conn, as_of)

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, select, update
 
 from bot.domain.money import cents_str
 from bot.domain.plans import schedule, schedule_on_dates
+from bot.domain.statuses import DisputeStatus, PlanStatus, PromiseStatus
 from storage import events
 from storage.ledger_writes import rearm_all
 from storage.tables import (
@@ -56,7 +57,7 @@ def open_dispute(conn: Connection, refs: list[str], *, reason: str, text: str, a
     dispute_id = conn.execute(
         Dispute.__table__.insert().values(
             customer_id=cid,
-            status="open",
+            status=DisputeStatus.OPEN,
             reason=reason,
             text=text,
             resolution="",
@@ -85,14 +86,20 @@ def open_dispute(conn: Connection, refs: list[str], *, reason: str, text: str, a
 def resolve_dispute(
     conn: Connection, dispute_id: int, *, valid: bool, resolution: str, actor: str, now: datetime
 ) -> None:
+    """Resolve an open dispute as valid (waits for the ERP's credit note) or not valid (dunning
+    resumes), with the event `dispute_resolved`, in the caller's transaction. Raises LookupError when it
+    is not open.
+    """
     t = Dispute.__table__
-    row = conn.execute(select(t.c.customer_id).where(t.c.id == dispute_id, t.c.status == "open")).first()
+    row = conn.execute(select(t.c.customer_id).where(t.c.id == dispute_id, t.c.status == DisputeStatus.OPEN)).first()
     if row is None:
         raise LookupError(f"no open dispute {dispute_id}")
     conn.execute(
         update(t)
         .where(t.c.id == dispute_id)
-        .values(status="valid" if valid else "not_valid", resolution=resolution, resolved_at=now)
+        .values(
+            status=DisputeStatus.VALID if valid else DisputeStatus.NOT_VALID, resolution=resolution, resolved_at=now
+        )
     )
     events.record(
         conn,
@@ -132,7 +139,7 @@ def make_promise(
             promised_date=promised,
             amount_cents=amount_cents,
             currency=currency,
-            status="open",
+            status=PromiseStatus.OPEN,
             made_by=actor,
             made_at=now,
         )
@@ -165,7 +172,7 @@ def propose_plan(
     plan_id = conn.execute(
         PaymentPlan.__table__.insert().values(
             customer_id=docs[0].customer_id,
-            status="proposed",
+            status=PlanStatus.PROPOSED,
             currency=docs[0].currency,
             total_cents=total_cents,
             installment_count=count,
@@ -203,15 +210,19 @@ def propose_plan(
 def decide_plan(
     conn: Connection, plan_id: int, *, approve: bool, actor: str, now: datetime, today: date, reason: str = ""
 ) -> str:
+    """Approve (monthly instalments, the first one month after `today`) or reject a proposed payment
+    plan, with the event `plan_approved` / `plan_rejected`, in the caller's transaction; returns the
+    new status (PlanStatus). Raises LookupError for no such plan, ValueError when it is not proposed.
+    """
     t = PaymentPlan.__table__
     row = conn.execute(
         select(t.c.customer_id, t.c.status, t.c.total_cents, t.c.installment_count).where(t.c.id == plan_id)
     ).first()
     if row is None:
         raise LookupError(f"no payment plan {plan_id}")
-    if row.status != "proposed":
+    if row.status != PlanStatus.PROPOSED:
         raise ValueError(f"plan {plan_id} is {row.status}, not proposed")
-    status = "approved" if approve else "rejected"
+    status = PlanStatus.APPROVED if approve else PlanStatus.REJECTED
     conn.execute(
         update(t).where(t.c.id == plan_id).values(status=status, decided_by=actor, decided_at=now, reason=reason)
     )

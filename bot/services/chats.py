@@ -9,15 +9,20 @@ always commit together.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from bot.services.customers import CustomerRow, customers_by_id
+from storage.outbox import add_alert
 from storage.sql import dialect_insert
 from storage.tables import ChatSession, Contact
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,7 @@ def load_session(conn: Connection, chat_id: int, now: datetime) -> Session:
 
 
 def save_session(conn: Connection, session: Session, now: datetime) -> None:
+    """Write the session's flow state back (the row `load_session` locked), `updated_at` = now."""
     t = ChatSession.__table__
     conn.execute(
         update(t)
@@ -152,3 +158,56 @@ def save_session(conn: Connection, session: Session, now: datetime) -> None:
             updated_at=now,
         )
     )
+
+
+def chat_step(
+    engine: Engine,
+    *,
+    chat_id: int,
+    update_id: int,
+    now: datetime,
+    step: Callable[[Connection, Session, ChatContact | None], T],
+) -> T | None:
+    """Handle one update of a chat in ONE transaction (blocking: call it through run_db).
+
+    Locks the chat's session (`load_session`), drops an update seen before (Telegram redelivers
+    what a crashed process had fetched: returns None, nothing changes), finds the chat's verified
+    contact (None for a chat nobody linked), marks a chat that writes again reachable, runs
+    `step(conn, session, contact)` and saves the session it changed. What the step records and
+    where the debtor is in a flow commit together, or not at all (DESIGN "Reliability and security").
+    """
+    with engine.begin() as conn:
+        session = load_session(conn, chat_id, now)
+        if update_id and update_id <= session.last_update_id:
+            return None
+        session.last_update_id = max(session.last_update_id, update_id)
+        chat = chat_contact(conn, chat_id)
+        if chat is not None and not chat.reachable:
+            mark_reachable(conn, chat_id)
+        result = step(conn, session, chat)
+        save_session(conn, session, now)
+    return result
+
+
+def chat_blocked(engine: Engine, chat_id: int, now: datetime) -> None:
+    """A reply got 403 (the chat blocked the bot): `mark_unreachable` in its own transaction (blocking)."""
+    with engine.begin() as conn:
+        mark_unreachable(conn, chat_id, now)
+
+
+def report_failed_update(engine: Engine, *, update_id: int, error_name: str, now: datetime) -> None:
+    """A staff alert (kind `bot_error`, once per update id) that a debtor's update could not be handled.
+
+    Names only the exception's class: the log has the traceback, and no debtor text or secret
+    reaches Slack (DESIGN "Reliability and security"). Blocking; its own transaction.
+    """
+    with engine.begin() as conn:
+        add_alert(
+            conn,
+            key=f"bot_error:{update_id}",
+            customer_id=None,
+            kind="bot_error",
+            text=f"A debtor's Telegram message could not be handled ({error_name}); "
+            "the bot's log has the details.",
+            at=now,
+        )

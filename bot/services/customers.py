@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from bot.domain.names import Resolution, decide, probe, query_keys, settled
 from storage import customer_keys
+from storage.engine import reading
 from storage.rawsql import fetch_in
 
 MAX_LISTED = 10  # candidates named in an ambiguity message
@@ -90,6 +91,7 @@ class Found:
 
     @property
     def label(self) -> str:
+        """How messages name the customer: "REF (Name)"."""
         return _label(self.customer)
 
 
@@ -142,3 +144,9 @@ def resolve_exact(conn: Connection, query: str) -> CustomerRow:
     if not found.exact:
         raise CustomerNotExact(query, found.label)
     return found.customer
+
+
+def lookup(engine: Engine, query: str) -> Found:
+    """`find` in its own read-only transaction (storage.engine.reading). Raises like `find`."""
+    with reading(engine) as conn:
+        return find(conn, query)

@@ -13,13 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, func, select
 
+from bot.domain.statuses import DisputeStatus
 from bot.services import cases
 from bot.services.alerts import staff_alert
 from bot.services.customers import CustomerRow, customers_by_id
-from bot.services.notices import notify_debtor
+from bot.services.notices import Decided, notify_debtor
 from storage import events
+from storage.engine import reading
 from storage.tables import Customer, Dispute, DisputeItem, Document
 
 REASONS = (
@@ -31,7 +33,7 @@ REASONS = (
     "balance_differs",
     "other",
 )
-STATUSES = ("open", "valid", "not_valid")
+STATUSES = tuple(DisputeStatus)
 
 
 def open_debtor_dispute(
@@ -72,7 +74,7 @@ def resolve(
     row = conn.execute(select(t.c.customer_id, t.c.reason).where(t.c.id == dispute_id)).one()
     customer = customers_by_id(conn, [row.customer_id])[row.customer_id]
     refs = _dispute_refs(conn, dispute_id)
-    status = "valid" if valid else "not_valid"
+    status = DisputeStatus.VALID if valid else DisputeStatus.NOT_VALID
     notice = notify_debtor(
         conn,
         key=f"notice:dispute:{dispute_id}",
@@ -125,7 +127,7 @@ def _waiting(conn: Connection, resolved_before: datetime | None = None) -> dict[
         select(t.c.id, t.c.customer_id, t.c.resolved_at)
         .join(di, di.c.dispute_id == t.c.id)
         .join(d, d.c.id == di.c.document_id)
-        .where(t.c.status == "valid", di.c.credited_cents >= credited)
+        .where(t.c.status == DisputeStatus.VALID, di.c.credited_cents >= credited)
         .distinct()
     )
     if resolved_before is not None:
@@ -182,3 +184,18 @@ def remind_missing_credit_notes(conn: Connection, *, now: datetime, wait_days: i
             )
             count += 1
     return count
+
+
+def resolve_now(
+    engine: Engine, dispute_id: int, *, valid: bool, reason: str, actor: str, now: datetime
+) -> Decided:
+    """`resolve` in its own transaction (status `valid` or `not_valid`). Raises LookupError when the
+    dispute is not open, and then nothing is written."""
+    with engine.begin() as conn:
+        return Decided(*resolve(conn, dispute_id, valid=valid, reason=reason, actor=actor, now=now))
+
+
+def disputes(engine: Engine, status: str | None = None) -> list[dict]:
+    """`list_disputes` read in one snapshot (its own read-only transaction)."""
+    with reading(engine) as conn:
+        return list_disputes(conn, status)

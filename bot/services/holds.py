@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Engine, select, update
 
+from bot.domain.statuses import HoldStatus
 from bot.services.customers import CustomerRow, customers_by_id, resolve_exact
 from storage import events
 from storage.ledger_writes import rearm_all
@@ -22,7 +24,25 @@ def target(conn: Connection, what: str) -> tuple[CustomerRow, int | None, str | 
     return resolve_exact(conn, what), None, None
 
 
-def set_hold(conn: Connection, what: str, *, until: date, reason: str, actor: str, now: datetime) -> str:
+@dataclass(frozen=True)
+class HoldChange:
+    """A hold set or released: the customer, the document (None: the whole customer) and, for a hold
+    set, its last day (inclusive, the customer's local date)."""
+
+    customer: CustomerRow
+    doc_ref: str | None
+    until: date | None = None
+
+    @property
+    def subject(self) -> str:
+        """The document's ref, else the customer's."""
+        return self.doc_ref or self.customer.ref
+
+
+def set_hold(conn: Connection, what: str, *, until: date, reason: str, actor: str, now: datetime) -> HoldChange:
+    """Hold reminders for CUSTOMER|DOC (`target`: an exact match) until `until` inclusive
+    (DESIGN "Dunning policy", holds): an active Hold row and the event `hold_set`, in the caller's
+    transaction. Raises CustomerNotFound / CustomerNotExact / CustomerAmbiguous."""
     customer, doc_id, ref = target(conn, what)
     conn.execute(
         Hold.__table__.insert(),
@@ -32,14 +52,13 @@ def set_hold(conn: Connection, what: str, *, until: date, reason: str, actor: st
                 "document_id": doc_id,
                 "until": until,
                 "reason": reason,
-                "status": "active",
+                "status": HoldStatus.ACTIVE,
                 "requested_by": actor,
                 "approved_by": actor,
                 "created_at": now,
             }
         ],
     )
-    subject = ref or customer.ref
     events.record(
         conn,
         at=now,
@@ -49,15 +68,17 @@ def set_hold(conn: Connection, what: str, *, until: date, reason: str, actor: st
         doc_refs=[ref] if ref else [],
         text=f"reminders held until {until}: {reason}",
     )
-    return f"{subject} ({customer.name}): reminders held until {until} inclusive"
+    return HoldChange(customer, ref, until)
 
 
-def release_hold(conn: Connection, what: str, *, actor: str, now: datetime) -> str:
+def release_hold(conn: Connection, what: str, *, actor: str, now: datetime) -> HoldChange:
+    """End the active hold of CUSTOMER|DOC (event `hold_ended`); its items are armed again so the
+    next sweep plans them. Raises LookupError when none is active, and like `target`."""
     customer, doc_id, ref = target(conn, what)
     h = Hold.__table__
-    cond = [h.c.customer_id == customer.id, h.c.status == "active"]
+    cond = [h.c.customer_id == customer.id, h.c.status == HoldStatus.ACTIVE]
     cond.append(h.c.document_id == doc_id if doc_id else h.c.document_id.is_(None))
-    n = conn.execute(update(h).where(*cond).values(status="released", ended_at=now)).rowcount
+    n = conn.execute(update(h).where(*cond).values(status=HoldStatus.RELEASED, ended_at=now)).rowcount
     if not n:
         raise LookupError(f"{ref or customer.ref} has no active hold")
     rearm_all(conn, customer.id)
@@ -70,4 +91,16 @@ def release_hold(conn: Connection, what: str, *, actor: str, now: datetime) -> s
         doc_refs=[ref] if ref else [],
         text="hold released",
     )
-    return f"{ref or customer.ref} ({customer.name}): hold released"
+    return HoldChange(customer, ref)
+
+
+def hold(engine: Engine, what: str, *, until: date, reason: str, actor: str, now: datetime) -> HoldChange:
+    """`set_hold` in its own transaction (nothing is written when it raises)."""
+    with engine.begin() as conn:
+        return set_hold(conn, what, until=until, reason=reason, actor=actor, now=now)
+
+
+def release(engine: Engine, what: str, *, actor: str, now: datetime) -> HoldChange:
+    """`release_hold` in its own transaction (nothing is written when it raises)."""
+    with engine.begin() as conn:
+        return release_hold(conn, what, actor=actor, now=now)

@@ -18,12 +18,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, exists, select, update
+from sqlalchemy import Connection, Engine, exists, select, update
 
+from bot.domain.names import fold
 from bot.services.chats import Session
+from bot.services.customers import CustomerAmbiguous, CustomerNotFound, CustomerRow, customers_by_id, resolve
 from messages.locales import SUPPORTED_LOCALES, language_of
 from storage import events
-from storage.tables import Contact, Customer, LinkToken
+from storage.tables import Contact, Customer, CustomerKey, LinkToken
 
 TOKEN_DAYS = 7
 TOKEN_BYTES = 32  # 43 base64url characters
@@ -150,3 +152,42 @@ def _link_chat(
         text=f"Telegram chat linked{f' ({name})' if name else ''}",
     )
     return Linked(customer_id, contact_id, name)
+
+
+def _exact_customer(conn: Connection, query: str) -> CustomerRow:
+    """The customer whose ref, name or alias is exactly `query` (case and accents folded): a link
+    hands out access to a customer's account, so no lenient match (DESIGN: commands that change
+    something need an exact ref, name or alias). A lenient candidate is only suggested.
+
+    Raises CustomerAmbiguous (two customers share the key) or CustomerNotFound (with the near one).
+    """
+    ids = list(conn.execute(select(Customer.__table__.c.id).where(Customer.__table__.c.ref == query)).scalars())
+    if not ids:
+        k = CustomerKey.__table__
+        ids = sorted(set(conn.execute(select(k.c.customer_id).where(k.c.key == fold(query))).scalars()))
+    if len(ids) == 1:
+        return customers_by_id(conn, ids)[ids[0]]
+    if len(ids) > 1:
+        found = customers_by_id(conn, ids)
+        raise CustomerAmbiguous(query, [f"{found[i].ref} ({found[i].name})" for i in ids])
+    try:
+        near = resolve(conn, query)
+    except (CustomerNotFound, CustomerAmbiguous) as exc:
+        raise CustomerNotFound(query, getattr(exc, "suggestions", []) or getattr(exc, "candidates", [])) from None
+    raise CustomerNotFound(query, [f"{near.ref} ({near.name})"])
+
+
+def issue_link(engine: Engine, query: str, *, contact_name: str, now: datetime) -> tuple[CustomerRow, str]:
+    """`collectbot link CUSTOMER`: a fresh one-time token (valid TOKEN_DAYS days) for the customer
+    that `query` names exactly, in its own transaction; (customer, token in clear). Raises like
+    `_exact_customer`, and then nothing is written."""
+    with engine.begin() as conn:
+        customer = _exact_customer(conn, query)
+        return customer, new_token(conn, customer.id, contact_name=contact_name, now=now)
+
+
+def issue_links_for_unlinked(engine: Engine, *, now: datetime) -> list[tuple[str, str]]:
+    """`collectbot link --all-unlinked`: (customer ref, token) for every customer without a linked
+    chat, by ref, all recorded in one transaction."""
+    with engine.begin() as conn:
+        return [(ref, new_token(conn, cid, contact_name="", now=now)) for cid, ref in unlinked_customers(conn)]

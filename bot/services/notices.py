@@ -10,6 +10,7 @@ commit, so a rolled-back decision never tells anyone anything and a crash never 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -51,3 +52,12 @@ def notify_debtor(
     return enqueue(
         conn, key=key, customer_id=customer.id, kind="notice", candidates=candidates, now=now, doc_refs=doc_refs
     )
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A decision taken by credit staff (a plan, a claimed payment, a dispute): the new status, and
+    the id of the debtor notice to send after the commit (None when the customer has no reachable chat)."""
+
+    status: str
+    notice_id: int | None

@@ -40,7 +40,7 @@ from bot.domain.payer_rating import LOOKBACK_DAYS, rate_payer
 from bot.domain.policy import Policy
 from bot.services.customers import CustomerRow
 from bot.services.reports import dso_document, rating_document
-from storage import approvals, case_reads, outbox, report_reads
+from storage import approvals, case_reads, heads_ups, outbox, report_reads
 from storage.ledger_reads import ledgers
 from storage.pauses import load_pauses
 
@@ -194,7 +194,7 @@ def _projection(  # noqa: PLR0913
         now=local_now,
         balance=balance,
         history=hist,
-        headed_up=frozenset(outbox.headed_up(conn, [c.id]).get(c.id, ())),
+        headed_up=frozenset(heads_ups.given(conn, [c.id]).get(c.id, ())),
         pauses=pauses,
         approved=frozenset(approvals.approved(conn, [c.id]).get(c.id, ())),
     )

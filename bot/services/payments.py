@@ -13,19 +13,21 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from bot.domain.claimed_payments import allocate_claim
 from bot.domain.money import cents_str
+from bot.domain.statuses import PaymentStatus
 from bot.services.alerts import staff_alert
 from bot.services.customers import CustomerRow, customers_by_id
-from bot.services.notices import notify_debtor
+from bot.services.notices import Decided, notify_debtor
 from storage import events
+from storage.engine import reading
 from storage.ledger_writes import rearm_all
 from storage.tables import Allocation, Customer, Payment
 
 CLAIM_PREFIX = "CLAIM-"
-STATUSES = ("claimed", "confirmed", "rejected")
+STATUSES = tuple(PaymentStatus)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def claim_payment(conn: Connection, customer: CustomerRow, claim: Claim, *, acto
             amount_cents=claim.amount_cents,
             currency=claim.currency,
             method="telegram",
-            status="claimed",
+            status=PaymentStatus.CLAIMED,
             source="debtor",
             reference=claim.reference[:255],
             created_at=now,
@@ -121,9 +123,9 @@ def decide_payment(
     row = conn.execute(select(p).where(p.c.id == payment_id, p.c.source == "debtor")).first()
     if row is None:
         raise LookupError(f"no claimed payment {payment_id}")
-    if row.status != "claimed":
+    if row.status != PaymentStatus.CLAIMED:
         raise ValueError(f"payment {payment_id} is {row.status}, not claimed")
-    status = "confirmed" if confirm else "rejected"
+    status = PaymentStatus.CONFIRMED if confirm else PaymentStatus.REJECTED
     conn.execute(
         update(p)
         .where(p.c.id == payment_id)
@@ -201,3 +203,18 @@ def list_claims(conn: Connection, status: str | None = None) -> list[dict]:
         }
         for r in rows
     ]
+
+
+def decide_claim(
+    engine: Engine, payment_id: int, *, confirm: bool, reason: str, actor: str, now: datetime
+) -> Decided:
+    """`decide_payment` in its own transaction. Raises LookupError (no such claim) / ValueError
+    (decided already), and then nothing is written."""
+    with engine.begin() as conn:
+        return Decided(*decide_payment(conn, payment_id, confirm=confirm, reason=reason, actor=actor, now=now))
+
+
+def claims(engine: Engine, status: str | None = None) -> list[dict]:
+    """`list_claims` read in one snapshot (its own read-only transaction)."""
+    with reading(engine) as conn:
+        return list_claims(conn, status)

@@ -15,10 +15,11 @@ from datetime import date
 from typing import Literal, Protocol, get_args
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from bot.config import Settings
 from bot.domain.months import Month
+from storage.engine import reading
 
 ReportKind = Literal["digest", "weekly", "prospects", "scorecard"]
 REPORT_KINDS: tuple[str, ...] = get_args(ReportKind)
@@ -66,6 +67,24 @@ def build_report(  # noqa: PLR0913
     else:
         raise ValueError(f"unknown report {kind!r}; reports: {', '.join(REPORT_KINDS)}")
     return Report(kind, doc, png)
+
+
+def make_report(  # noqa: PLR0913
+    engine: Engine,
+    kind: ReportKind,
+    *,
+    day: date,
+    tz: ZoneInfo,
+    rep_slack_id: str | None = None,
+    month: Month | None = None,
+    top: int = 10,
+    chart: bool = False,
+) -> Report:
+    """`build_report` read in one snapshot (its own read-only transaction); same arguments and errors."""
+    with reading(engine) as conn:
+        return build_report(
+            conn, kind, day=day, tz=tz, rep_slack_id=rep_slack_id, month=month, top=top, chart=chart
+        )
 
 
 class ReportPoster(Protocol):

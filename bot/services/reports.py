@@ -60,6 +60,9 @@ def scan(
 
 
 def dso_document(dso: Dso) -> dict:
+    """A DSO result in the reports' JSON shape: days as a decimal string, `capped` when the
+    receivables exceed the window's sales (the DSO is at least `days`), and the months it was computed over.
+    """
     return {
         "days": str(dso.days),
         "capped": dso.capped,
@@ -77,6 +80,9 @@ def dso_document(dso: Dso) -> dict:
 
 
 def rating_document(rating: PayerRating) -> dict:
+    """A payer rating in the reports' JSON shape: grade, average days late (decimal string or None),
+    broken promises and plans, and the per-currency figures.
+    """
     return {
         "grade": rating.grade,
         "average_days_late": None if rating.average_days_late is None else str(rating.average_days_late),

@@ -24,6 +24,7 @@ CSV_COLUMNS = ("doc_ref", "type", "issue_date", "due_date", "currency", "amount"
 
 
 def customer_statement(conn: Connection, customer: CustomerRow, as_of: date) -> Statement:
+    """The customer's statement at `as_of` (bot.domain.statement): every open item and what reduced it."""
     docs, pays = ledgers(conn, [customer.id])[customer.id]
     return build_statement(docs, pays, as_of)
 

@@ -24,6 +24,7 @@ class Visibility:
 
     @property
     def sees_nothing(self) -> bool:
+        """Neither credit staff nor a known sales rep: such a Slack user is shown no customer."""
         return not self.credit_staff and self.rep_slack_id is None
 
     def may_see(self, customer_rep_slack_id: str) -> bool:

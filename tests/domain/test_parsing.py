@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain.csv_columns import EARLIEST_DATE, LATEST_DATE
 from bot.domain.parsing import MAX_CENTS, ParseError, ParseReason, not_in_future, parse_amount, parse_date
 from messages.formatting import format_date, format_money, format_short_date
 
@@ -214,6 +215,8 @@ def test_dates_are_read_the_debtors_way(text: str, locale: str) -> None:
         ("31/02/2026", "pt", ParseReason.NO_SUCH_DATE),
         ("2026-13-01", "en", ParseReason.NO_SUCH_DATE),
         ("0000-01-01", "en", ParseReason.NO_SUCH_DATE),
+        ("9999-12-31", "en", ParseReason.NO_SUCH_DATE),  # beyond the dates a ledger holds: no overflow later
+        ("0001-01-01", "pt", ParseReason.NO_SUCH_DATE),
         ("۱۴۰۴/۱۲/۳۰", "fa", ParseReason.NO_SUCH_DATE),  # 1404 is not a leap year
         ("02/31/2026", "en_US", ParseReason.NO_SUCH_DATE),
     ],
@@ -237,7 +240,7 @@ def test_plain_en_reads_numeric_dates_only_when_the_order_cannot_matter() -> Non
     assert parse_date("05/03/2026", "en_GB") == date(2026, 3, 5)
 
 
-DATES = st.dates(min_value=date(1900, 1, 1), max_value=date(2299, 12, 31))
+DATES = st.dates(min_value=EARLIEST_DATE, max_value=LATEST_DATE)  # the dates a ledger holds
 
 
 @settings(max_examples=300, deadline=None)

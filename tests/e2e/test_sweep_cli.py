@@ -185,6 +185,11 @@ def test_bad_input_fails_in_one_line(ledger: str, cli: Cli) -> None:
     cases = [
         ("hold", "ACME", "--until", "2026-03-20"),
         ("sweep", "--now", "yesterday", "--format", "json"),
+        # dates beyond those a ledger holds (1900-2199, as imports): refused before anything overflows
+        ("hold", "ACME", "--until", "9999-12-31", "--reason", "forever"),
+        ("sweep", "--now", "9999-12-31T00:00:00+00:00", "--format", "json"),
+        ("sweep", "--now", "0001-01-01T00:00:00+00:00", "--dry-run"),
+        ("balance", "ACME", "--as-of", "9999-12-31"),
     ]
     with ThreadPoolExecutor(len(cases)) as pool:
         procs = list(pool.map(lambda args: cli(*args), cases))
@@ -193,6 +198,9 @@ def test_bad_input_fails_in_one_line(ledger: str, cli: Cli) -> None:
         assert len(proc.stderr.strip().splitlines()) == 1, (args, proc.stderr)
         assert proc.stdout == "", args
     assert outbox(ledger) == []
+    after = cli("sweep", "--now", NOW, "--format", "json")  # no hold was set: the sweep goes on
+    assert after.returncode == 0, after.stderr
+    assert any(m["customer_ref"] == "ACME" for m in json.loads(after.stdout)["messages"])
 
 
 BROKEN = """

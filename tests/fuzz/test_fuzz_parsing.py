@@ -15,6 +15,7 @@ from babel.numbers import get_currency_symbol, get_decimal_symbol, get_group_sym
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain.csv_columns import EARLIEST_DATE, LATEST_DATE
 from bot.domain.parsing import MAX_CENTS, ParseError, ParseReason, parse_amount, parse_date
 from tests.fuzz.profile import fuzz
 
@@ -109,7 +110,7 @@ def test_an_amount_typed_the_locales_way_reads_back_as_its_cents(case: tuple[str
         assert cents % 100 == 0 and 1000 <= cents // 100
 
 
-DATES = st.dates(min_value=date(1900, 1, 1), max_value=date(2299, 12, 31))
+DATES = st.dates(min_value=EARLIEST_DATE, max_value=LATEST_DATE)  # the dates a ledger holds
 
 
 @settings(fuzz())

@@ -46,7 +46,7 @@ def test_the_formal_notice_waits_for_sales_and_goes_out_once_they_agree(world: M
     with w.engine.begin() as conn:
         message = approve_step(conn, "S1", "formal_notice", policy=w.app.policy, actor="cli",
                                now=at_local(off(75), 15))
-    assert message == "formal_notice agreed for S1 (1 items)"
+    assert (message.step, message.subject, message.new) == ("formal_notice", "S1 (1 items)", True)
     assert [e.kind for e in w.events("step_approved")] == ["step_approved"]
     report = w.sweep(at_local(off(76), 10))  # Monday 18 May 2026
     assert items(report) == [("S1", "INV-S", "formal_notice", "sent")]
@@ -62,7 +62,7 @@ def test_agreeing_ahead_lets_the_notice_go_out_on_its_date(world: Make) -> None:
         approve_step(conn, "INV-S", "formal_notice", policy=w.app.policy, actor="cli", now=at_local(off(57), 12))
         again = approve_step(conn, "INV-S", "formal_notice", policy=w.app.policy, actor="cli",
                              now=at_local(off(57), 13))
-    assert again == "formal_notice was already agreed for INV-S"
+    assert (again.subject, again.new) == ("INV-S", False)
     seen = walk(w, 58, 62)
     # +60 is Sunday 3 May: INV-S goes out on Monday; INV-T (+60 on Monday) waits, and its rep is asked
     assert [(n, r) for n, r, s, st in seen if s == "formal_notice" and st == "sent"] == [(61, "INV-S")]

@@ -10,13 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-
-from bot.domain.pauses import item_status
 from bot.handlers.telegram.conversation import Turn
-from bot.services.balances import customer_balance
-from storage.pauses import load_pauses
-from storage.tables import Document, PaymentPlan, PlanItem
+from bot.services.debtor_items import documents_held, open_item_choices, refs_in_proposed_plans
 
 PAGE = 8
 
@@ -25,28 +20,17 @@ def snapshot(t: Turn, exclude: frozenset[str] = frozenset()) -> list[dict]:
     """The customer's open items at the debtor's local date, oldest first, minus those whose status
     (bot.domain.pauses.item_status) is in `exclude`."""
     assert t.chat is not None
-    customer = t.chat.customer
-    today = t.today
-    balance = customer_balance(t.conn, customer, today)
-    pauses = load_pauses(t.conn, [customer.id])[customer.id]
     return [
         {"ref": i.ref, "cur": i.currency, "open": i.open_cents, "due": i.due_date.isoformat()}
-        for i in balance.open_items
-        if item_status(i.ref, pauses, today) not in exclude
+        for i in open_item_choices(t.conn, t.chat.customer, t.today)
+        if i.status not in exclude
     ]
 
 
 def proposed_plan_refs(t: Turn) -> set[str]:
     """Refs already in a plan that waits for credit staff (a second proposal would double them)."""
     assert t.chat is not None
-    pl, pi, d = PaymentPlan.__table__, PlanItem.__table__, Document.__table__
-    q = (
-        select(d.c.ref)
-        .join(pi, pi.c.document_id == d.c.id)
-        .join(pl, pl.c.id == pi.c.plan_id)
-        .where(pl.c.customer_id == t.chat.customer.id, pl.c.status == "proposed")
-    )
-    return set(t.conn.execute(q).scalars())
+    return refs_in_proposed_plans(t.conn, t.chat.customer.id)
 
 
 def item_view(item: dict) -> dict:
@@ -164,11 +148,7 @@ def yes_no(t: Turn) -> bool | None:
 def still_theirs(t: Turn, refs: list[str]) -> bool:
     """Whether every ref is still a document of the chat's customer (checked again before any record)."""
     assert t.chat is not None
-    d = Document.__table__
-    found = set(t.conn.execute(
-        select(d.c.ref).where(d.c.ref.in_(refs), d.c.customer_id == t.chat.customer.id)
-    ).scalars())
-    if found == set(refs):
+    if documents_held(t.conn, t.chat.customer.id, refs) == set(refs):
         return True
     t.say("common.expired")
     return False

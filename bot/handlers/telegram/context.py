@@ -9,6 +9,7 @@ from telegram.ext import CallbackContext, ExtBot
 
 from bot.app import App
 from bot.domain.policy import Policy
+from bot.services.chats import chat_blocked, report_failed_update
 
 
 class ChatServices:
@@ -29,32 +30,18 @@ class ChatServices:
         return self.app.now()
 
     def process(self, inbound):  # noqa: ANN001, ANN201
-        """Handle one update (blocking; through run_db): bot.handlers.telegram.conversation.process."""
-        from bot.handlers.telegram.conversation import process
+        """Handle one update (blocking; through run_db): bot.handlers.telegram.dispatch.process."""
+        from bot.handlers.telegram.dispatch import process
 
         return process(self, inbound)
 
     def mark_unreachable(self, chat_id: int) -> None:
         """The chat answered a reply with 403 (it blocked the bot): its contacts are unreachable (blocking)."""
-        from bot.services.chats import mark_unreachable
-
-        with self.engine.begin() as conn:
-            mark_unreachable(conn, chat_id, self.now())
+        chat_blocked(self.engine, chat_id, self.now())
 
     def record_failure(self, update_id: int, error: BaseException) -> None:
         """A staff alert that a debtor's update failed (blocking); the log has the traceback."""
-        from storage.outbox import add_alert
-
-        with self.engine.begin() as conn:
-            add_alert(
-                conn,
-                key=f"bot_error:{update_id}",
-                customer_id=None,
-                kind="bot_error",
-                text=f"A debtor's Telegram message could not be handled ({type(error).__name__}); "
-                "the bot's log has the details.",
-                at=self.now(),
-            )
+        report_failed_update(self.engine, update_id=update_id, error_name=type(error).__name__, now=self.now())
 
 
 class CollectContext(CallbackContext[ExtBot, dict, dict, dict]):

@@ -2,7 +2,8 @@
 
 PTB's ConversationHandler keeps its state in memory (STYLE: flows that must survive a restart
 keep state in our database), so each update is handled here instead, in ONE short transaction
-run off the event loop (bot.scheduler.dbpool.run_db):
+run off the event loop (bot.scheduler.dbpool.run_db; the transaction is bot.services.chats.chat_step,
+the routing bot.handlers.telegram.dispatch.process):
 
 1. lock the chat's session row (storage.tables.ChatSession) and drop an update seen before
    (Telegram redelivers updates a crashed process had fetched but not confirmed);
@@ -22,16 +23,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
-from bot.services.chats import ChatContact, Session, chat_contact, load_session, mark_reachable, save_session
+from bot.domain.policy import Policy
+from bot.services.chats import ChatContact, Session
 from bot.services.keyboards import reminder_keyboard
 from messages.chat import label, say
 
-if TYPE_CHECKING:
-    from bot.handlers.telegram.context import ChatServices
+
+class TurnServices(Protocol):
+    """What a turn may reach of the app (bot.handlers.telegram.context.ChatServices is one)."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def policy(self) -> Policy: ...
+
+    def now(self) -> datetime: ...
 
 Buttons = list[list[tuple[str, str]]]  # rows of (label, callback data)
 CANCEL = "x"  # a flow button's code for Cancel
@@ -107,7 +118,7 @@ class Turn:
     def __init__(
         self,
         conn: Connection,
-        services: ChatServices,
+        services: TurnServices,
         session: Session,
         chat: ChatContact | None,
         inbound: Inbound,
@@ -189,26 +200,6 @@ class Turn:
         if self._notes:
             self.outcome.replies.append(Reply("\n\n".join(self._notes)))
             self._notes.clear()
-
-
-def process(services: ChatServices, inbound: Inbound) -> Outcome:
-    """Handle one update in one transaction (blocking: call it through run_db); the replies to send."""
-    from bot.handlers.telegram import dispatch
-
-    now = services.now()
-    with services.engine.begin() as conn:
-        session = load_session(conn, inbound.chat_id, now)
-        if inbound.update_id and inbound.update_id <= session.last_update_id:
-            return Outcome()  # delivered again after a crash: handled already
-        session.last_update_id = max(session.last_update_id, inbound.update_id)
-        chat = chat_contact(conn, inbound.chat_id)
-        if chat is not None and not chat.reachable:
-            mark_reachable(conn, inbound.chat_id)
-        turn = Turn(conn, services, session, chat, inbound, now)
-        dispatch.route(turn)
-        turn.flush_notes()
-        save_session(conn, session, now)
-    return turn.outcome
 
 
 # -- running flows -----------------------------------------------------------------------

@@ -59,10 +59,12 @@ class TelegramDebtorChannel:
         return cls(telegram_bot(app), app=app, owned=True)
 
     async def open(self) -> str:
+        """getMe: the bot's username; TelegramUnavailable (one line, no token) when refused or unreachable."""
         self.username = await check_bot(self.bot, self.app) if self.app is not None else ""
         return self.username
 
     async def close(self) -> None:
+        """Shut down the Bot this channel owns (nothing for a running Application's bot)."""
         if self.owned:
             try:
                 await self.bot.shutdown()
@@ -70,9 +72,11 @@ class TelegramDebtorChannel:
                 pass
 
     def redact(self, text: str) -> str:
+        """`text` without the bot token (for errors recorded in the outbox and the log)."""
         return redact(text, self.app) if self.app is not None else text.replace(self.bot.token, "<token>")
 
     async def send(self, message: Outgoing) -> int:
+        """sendMessage in HTML with the message's inline buttons; Telegram's message id. Errors as PTB raises them."""
         sent = await self.bot.send_message(
             message.chat_id, message.text, parse_mode=ParseMode.HTML, reply_markup=markup(message.buttons)
         )

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from sqlalchemy import Connection
+
 from bot.handlers.telegram import conversation, linking
-from bot.handlers.telegram.conversation import FLOWS, Turn, menu_buttons
-from bot.services.chats import set_chat_locale
+from bot.handlers.telegram.conversation import FLOWS, Inbound, Outcome, Turn, TurnServices, menu_buttons
+from bot.services.chats import ChatContact, Session, chat_step, set_chat_locale
 from bot.services.keyboards import CALLBACK_PREFIX
 from bot.services.talk import record_inbound
 from messages.chat import label
@@ -23,6 +25,21 @@ from messages.locales import SUPPORTED_LOCALES
 
 LANGUAGE_PREFIX = "l:"
 MENU_COMMANDS = ("menu", "help")
+
+
+def process(services: TurnServices, inbound: Inbound) -> Outcome:
+    """Handle one update in one transaction (blocking: call it through run_db); the replies to send
+    after the commit (none for an update delivered again after a crash)."""
+    now = services.now()
+
+    def step(conn: Connection, session: Session, chat: ChatContact | None) -> Outcome:
+        turn = Turn(conn, services, session, chat, inbound, now)
+        route(turn)
+        turn.flush_notes()
+        return turn.outcome
+
+    outcome = chat_step(services.engine, chat_id=inbound.chat_id, update_id=inbound.update_id, now=now, step=step)
+    return outcome if outcome is not None else Outcome()
 
 
 def route(t: Turn) -> None:
