@@ -120,8 +120,12 @@ def alerts(engine: Engine, kind: str | None = None) -> list[tuple[str, str, str,
         return [tuple(r) for r in conn.execute(q)]  # type: ignore[misc]
 
 
-def wait_until(condition: Callable[[], object], timeout: float, what: str, procs: tuple = ()) -> object:
-    """Poll `condition` every 0.1 s; fail naming `what` (and any child that died) after `timeout` seconds."""
+def wait_until(condition: Callable[[], object], timeout: float, what: str, procs: tuple = (),
+               every: float = 0.1) -> object:
+    """Poll `condition` every `every` s; fail naming `what` (and any child that died) after `timeout` seconds.
+
+    The fake Bot API runs in this process: a busy poll here delays its answers and bunches the
+    arrival times it measures its 30/s window with, so slow conditions poll less often."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -130,7 +134,7 @@ def wait_until(condition: Callable[[], object], timeout: float, what: str, procs
         for p in procs:
             assert p.poll() is None, f"{p.args} exited with {p.returncode} while waiting for {what}"
         assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.1)
+        time.sleep(every)
 
 
 __all__ = ["CHAT0", "SWEEP_AT", "ledger", "env", "start", "sweep_args", "kill9", "running", "stop", "per_chat",

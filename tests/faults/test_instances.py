@@ -80,7 +80,7 @@ def test_two_runs_and_a_sweep_on_one_postgres_send_each_reminder_once_within_one
     c = start(sweep_args(later), e, tmp_path, logs[2])
     try:
         running(a, logs[0])
-        wait_until(lambda: tg.stats()["messages"] >= N // 2, 180, "half the backlog delivered", (a,))
+        wait_until(lambda: tg.stats()["messages"] >= N // 2, 180, "half the backlog delivered", (a,), every=0.25)
         kill9(a)  # one instance dies mid-delivery
         for p, log in ((b, logs[1]), (c, logs[2])):
             assert p.wait(timeout=180) == 0, log.read_text()[-3000:]
@@ -88,7 +88,7 @@ def test_two_runs_and_a_sweep_on_one_postgres_send_each_reminder_once_within_one
         running(a, logs[0])
         wait_until(lambda: not ({"pending", "sending"} & set(+message_statuses(w.engine)))
                    and not [x for x in alerts(w.engine) if x[1] in ("pending", "posting")],
-                   180, "every message delivered and every alert posted", (a,))
+                   180, "every message delivered and every alert posted", (a,), every=1.0)
     finally:
         assert stop(a) == 0
         for p in (b, c):
