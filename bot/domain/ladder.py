@@ -24,6 +24,8 @@ from bot.domain.policy import Policy, Segment, Step
 # Outbox states that count as "this step is done for this item".
 REMINDED = frozenset({"sent", "no_channel", "pending", "sending", "unknown", "failed"})
 DONE = REMINDED | {"skipped"}
+# Outbox states of a step recorded but not delivered yet (Telegram down or off): the ladder waits for it.
+UNDELIVERED = frozenset({"pending", "sending"})
 
 
 class StepRecord(NamedTuple):  # a named tuple: one per outbox row the sweep reads
@@ -201,7 +203,8 @@ def project_dates(
 def plan_customer(facts: CustomerFacts, policy: Policy) -> CustomerPlan:
     """What one sweep does for one customer at `facts.now` (DESIGN "Ladder rules", "Ladder dates and windows").
 
-    For each eligible, armed, unpaused open item: skippable steps overtaken by a later step
+    For each eligible, armed, unpaused open item whose last step is not still undelivered
+    (`pending`/`sending` in the outbox: it waits for that one): skippable steps overtaken by a later step
     are skipped; the candidate (first step neither sent nor skipped) is due when its date has
     come and `min_gap_days` have passed since the item's last reminder (a `sales_approval` step
     waits for sales instead: `awaiting`); the sales heads-ups to give now are those whose
@@ -225,6 +228,12 @@ def plan_customer(facts: CustomerFacts, policy: Policy) -> CustomerPlan:
             plan.next_action[item.ref] = paused[1]
             continue
         history = facts.history.get(item.ref, {})
+        if any(rec.status in UNDELIVERED for rec in history.values()):
+            # An earlier step has not reached the debtor yet (Telegram down or off): no further step
+            # until it has, so that catch-up after downtime sends one step per invoice, never a backlog
+            # of steps at once; looked at again after the gap.
+            plan.next_action[item.ref] = today + timedelta(days=max(1, policy.min_gap_days))
+            continue
         done = {name for name, rec in history.items() if rec.status in DONE}
         last = max((r.local_date for r in history.values() if r.status in REMINDED), default=None)
         pending = [s for s in steps if s.name not in done]

@@ -44,8 +44,9 @@ from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import Connection, Engine, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from telegram.error import BadRequest, EndPointNotFound, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import AsyncRetrying, retry_if_exception, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from bot.clock import SystemClock
 from bot.scheduler import compose, ratelimit
@@ -331,8 +332,22 @@ class Delivery:
             if m is None:
                 return await run_db(self._status, mid)
             status, result = await self._attempt(m)
-        await run_db(self._finish, m, status, **result)
+        await self._record(m, status, result)
         return status
+
+    async def _record(self, m: Claimed, status: MessageStatus, result: dict) -> None:
+        """`_finish`, retried with backoff while the database fails (a cut session, SQLite locked past
+        its busy timeout): the send is done, and a result left unrecorded would keep the message
+        `sending` under this live process's claim, unseen, for as long as it runs."""
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(DBAPIError),
+            stop=stop_after_attempt(self.retries + 2),
+            wait=wait_exponential(multiplier=self.backoff, max=BACKOFF_MAX),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await run_db(self._finish, m, status, **result)
 
     async def _attempt(self, m: Claimed) -> tuple[MessageStatus, dict]:
         """Try the candidates in order; (final status, what `_finish` records with it)."""

@@ -203,11 +203,24 @@ def test_min_gap_counts_from_the_previous_reminder_of_that_invoice() -> None:
     assert due_steps(plan(off(53), [inv()], history=history)) == {"INV-1": "second"}
 
 
-@pytest.mark.parametrize("status", ["no_channel", "unknown", "sending", "failed"])
+@pytest.mark.parametrize("status", ["no_channel", "unknown", "failed"])
 def test_every_reminded_status_counts_as_done_and_for_the_gap(status: str) -> None:
     history = {"INV-1": sent(("pre_due", -3), ("due", 1), ("first", 13), status=status)}
     assert due_steps(plan(off(15), [inv()], history=history)) == {}
     assert due_steps(plan(off(16), [inv()], history=history)) == {"INV-1": "second"}
+
+
+@pytest.mark.parametrize("status", ["pending", "sending"])
+def test_a_step_not_delivered_yet_holds_the_invoice_until_it_is(status: str) -> None:
+    """Telegram down (or off) for weeks: the first step waits in the outbox and no later step piles up
+    behind it, so catch-up sends one step per invoice, never first and second at once (issue 14 §2)."""
+    history = {"INV-1": sent(("pre_due", -3), ("due", 1)) | sent(("first", 13), status=status)}
+    for day in (16, 31, 60):
+        p = plan(off(day), [inv()], history=history)
+        assert due_steps(p) == {}
+        assert p.next_action["INV-1"] == off(day + 3)  # looked at again after the gap
+    delivered = {"INV-1": sent(("pre_due", -3), ("due", 1), ("first", 13))}
+    assert due_steps(plan(off(16), [inv()], history=delivered)) == {"INV-1": "second"}
 
 
 def test_one_step_per_sweep_even_far_behind() -> None:

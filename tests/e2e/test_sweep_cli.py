@@ -144,7 +144,7 @@ def test_sweep_json_is_the_contract_and_dry_run_agrees_with_the_real_run(
 
 
 def test_without_a_token_reminders_to_linked_chats_stay_pending_and_say_so(ledger: str, cli: Cli) -> None:
-    """README "Sweeping without Telegram": recorded (the ladder moves on), reported `deferred`, sent by
+    """README "Sweeping without Telegram": recorded (that invoice waits for it), reported `deferred`, sent by
     `collectbot run` or the next sweep with Telegram on; a chat-less customer is `no_channel` as ever."""
     proc = cli("sweep", "--now", NOW, "--format", "json")
     assert proc.returncode == 0, proc.stderr
