@@ -36,8 +36,22 @@ def main() -> None:
     from storage.customer_keys import TrigramIndexUnavailable
     from storage.engine import DatabaseUnavailable, database_name, failure_reason
 
+    try:  # Typer 0.29 carries its own copy of Click, whose exceptions these are
+        from typer._click.exceptions import NoArgsIsHelpError, UsageError
+    except ImportError:  # an older Typer on the real Click
+        from click.exceptions import NoArgsIsHelpError, UsageError
+
     try:
-        app()
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # `collectbot` alone, or a group alone: its help
+        typer.echo(exc.format_message(), err=True)
+        raise SystemExit(2) from None
+    except UsageError as exc:  # a mistyped command line: one line, not Click's boxed usage
+        where = exc.ctx.command_path if exc.ctx is not None else "collectbot"
+        typer.echo(f"error: {' '.join(exc.format_message().split())} (see {where} --help)", err=True)
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:  # Ctrl-C at a prompt
+        raise SystemExit(130) from None
     except TrigramIndexUnavailable as exc:  # raised by the migration that builds the name index
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
@@ -53,3 +67,4 @@ def main() -> None:
         url = Settings().database_url
         typer.echo(f"error: database {database_name(url)}: {failure_reason(exc, url)}", err=True)
         raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

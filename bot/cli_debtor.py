@@ -217,18 +217,21 @@ def dispute_list(
 def dispute_resolve(
     dispute_id: int = typer.Argument(..., metavar="ID", help="The dispute's id (collectbot dispute list)."),
     valid: bool = typer.Option(
-        None,
-        "--valid/--not-valid",
-        help="Required, one of the two. Valid: the disputed amount is not dunned and a credit note is awaited "
-        "from the ERP. Not valid: dunning resumes.",
+        False,
+        "--valid",
+        help="Required, or --not-valid. Valid: the disputed amount is not dunned and a credit note is awaited "
+        "from the ERP.",
     ),
+    not_valid: bool = typer.Option(False, "--not-valid", help="Required, or --valid. Not valid: dunning resumes."),
     reason: str = typer.Option(None, "--reason", help=REASON_HELP),
 ) -> None:
     """Resolve an open dispute; the debtor is told. Not valid: dunning resumes. Valid: the invoice waits
     for the ERP's credit note and is not dunned for the disputed amount."""
     from bot.services.disputes import resolve_now
 
-    if valid is None:
+    if valid and not_valid:  # two flags, not Click's --valid/--not-valid, where the last one silently wins
+        fail("say either --valid or --not-valid, not both")
+    if not (valid or not_valid):
         fail("say --valid or --not-valid")
     the_app = build_app()
     try:

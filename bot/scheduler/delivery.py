@@ -643,6 +643,7 @@ class Outflow:
     clock: Callable[[], datetime]
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _tasks: set = field(default_factory=set)
+    _waiting: int = 0  # kicked passes not yet started
 
     async def flush(self) -> dict[int, str]:
         """One pass: dead claims made unknown, pending debtor messages delivered, pending alerts posted;
@@ -656,6 +657,15 @@ class Outflow:
                 results = await Delivery(self.engine, self.debtor, self.renderer, self.clock).deliver()
             await AlertPoster(self.engine, self.staff, self.clock).post_pending()
             return results
+
+    async def _kicked(self) -> dict[int, str]:
+        self._waiting += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self._waiting -= 1
+        self._lock.release()  # flush takes it again at once (nothing else runs in between on this loop)
+        return await self.flush()
 
     async def sweep(self, sweeper, now: datetime):  # noqa: ANN001, ANN201
         """A whole sweep (record, deliver, post) as one pass: never beside another pass of this process."""
@@ -672,7 +682,11 @@ class Outflow:
         self._lock.release()
 
     def kick(self) -> None:
-        """Start a pass soon on the running loop, without waiting for it (a notice just recorded)."""
-        task = asyncio.get_running_loop().create_task(self.flush())
+        """Start a pass soon on the running loop, without waiting for it (a notice just recorded).
+        Kicks while a pass is already waiting for its turn are one: that pass starts after them and
+        sees what they recorded."""
+        if self._waiting:
+            return
+        task = asyncio.get_running_loop().create_task(self._kicked())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -170,3 +170,19 @@ def test_dispute_resolve_and_plan_approve_without_telegram_wait_in_the_outbox(wo
     with world.app.engine.connect() as conn:
         assert sorted(conn.execute(select(OutboundMessage.kind, OutboundMessage.status)).all()) == [
             ("notice", "pending"), ("notice", "sent")]
+
+
+def test_dispute_resolve_with_both_valid_and_not_valid_is_refused_and_changes_nothing(world: World) -> None:
+    # Found trying the product: Click's `--valid/--not-valid` flag let the last one win, so
+    # `--valid --not-valid` resolved the dispute as not valid and told the debtor.
+    _linked_beta(world)
+    with world.app.engine.begin() as conn:
+        dispute = cases.open_dispute(conn, ["BR-1"], reason="damaged", text="caixas molhadas", actor="debtor:1",
+                                     now=NOW)
+    for flags in (("--valid", "--not-valid"), ("--not-valid", "--valid")):
+        code, out, err = world.run("dispute", "resolve", str(dispute), *flags)
+        assert (code, out) == (1, "") and err.strip() == "error: say either --valid or --not-valid, not both"
+    code, out, err = world.run("dispute", "list", "--status", "open", "--format", "json")
+    assert [d["id"] for d in json.loads(out)["disputes"]] == [dispute]
+    with world.app.engine.connect() as conn:
+        assert conn.execute(select(OutboundMessage.id)).all() == []

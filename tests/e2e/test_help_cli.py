@@ -128,3 +128,22 @@ def test_help_as_a_real_process() -> None:
         [COLLECTBOT, "import", "payments", "--help"], env=env, capture_output=True, text=True, timeout=60
     )
     assert columns.returncode == 0 and "applies_to" in columns.stdout and "Example" in columns.stdout
+
+
+def test_a_mistyped_command_line_is_one_error_line_naming_the_help(tmp_path) -> None:  # noqa: ANN001
+    # Found trying the product: Click's usage errors came as a 5-6 line box (usage, hint, frame).
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COLLECTBOT_", "TELEGRAM_", "SLACK_"))}
+    cases = {
+        ("timeline", "ACME", "--format", "xml"): "collectbot timeline --help",
+        ("plan", "approve", "abc"): "collectbot plan approve --help",
+        ("payment", "confirm"): "collectbot payment confirm --help",
+        ("import", "bogus", "x.csv"): "collectbot import --help",
+        ("balance", "ACME", "--colour"): "collectbot balance --help",
+    }
+    for args, hint in cases.items():
+        done = subprocess.run([COLLECTBOT, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2 and done.stdout == "", (args, done.stderr)
+        assert len(lines) == 1 and lines[0].startswith("error: ") and lines[0].endswith(f"(see {hint})"), lines
+    bare = subprocess.run([COLLECTBOT], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert "Usage: collectbot" in bare.stdout + bare.stderr and "import" in bare.stdout + bare.stderr

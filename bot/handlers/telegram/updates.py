@@ -71,6 +71,9 @@ async def on_update(update: Update, context: CollectContext) -> None:
     if inbound is None:
         return
     outcome: Outcome = await run_db(context.services.process, inbound)
+    outflow = getattr(context.services.app, "outflow", None)  # set by `collectbot run`
+    if outflow is not None:
+        outflow.kick()  # a dispute, claim or message to a person reaches staff now, not at the next pass
     try:
         await send(context, inbound.chat_id, outcome, query)
     except Forbidden:  # blocked the bot right after writing: reminders stop trying this chat
