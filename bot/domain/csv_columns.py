@@ -42,7 +42,10 @@ LATEST_DATE = date(2199, 12, 31)
 MAX_TERMS_DAYS = 3650  # payment terms: ten years at most
 
 SUPPORTED_LANGUAGES = frozenset({"en", "es", "pt", "fa"})
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0/C1 controls, and the bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069): an
+# override in a name reverses the rest of the line it is shown in (a reminder, a Slack alert).
+# Other format characters stay: the zero-width non-joiner is Persian spelling.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _CODE3 = re.compile(r"^[A-Z]{3}$")
 _CODE2 = re.compile(r"^[A-Z]{2}$")
@@ -61,8 +64,8 @@ def shown(text: str, limit: int = 40) -> str:
 
 
 def _check_plain(column: str, text: str) -> None:
-    """No control character (NUL, tab, line break, escape...) in a stored text: PostgreSQL refuses
-    NUL outright, and the others break messages, logs and exports."""
+    """No control character (NUL, tab, line break, escape, a bidi override...) in a stored text:
+    PostgreSQL refuses NUL outright, and the others break messages, logs and exports."""
     if not text.isprintable():  # fast path: isprintable() also refuses harmless characters (ZWNJ, NBSP)
         found = _CONTROL.search(text)
         if found:
