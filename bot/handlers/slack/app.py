@@ -15,8 +15,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +28,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import App
-from bot.handlers.slack import actions, replies
+from bot.handlers.slack import actions, questions, replies
 from bot.handlers.slack.alerts import SlackAlertChannel
 from bot.handlers.slack.context import Deliver, SlackServices, leave_to_the_delivery_path, web_client
 from bot.scheduler.dbpool import run_db
@@ -76,10 +74,12 @@ def build_slack_app(app: App, client: AsyncWebClient | None = None, *, deliver: 
         budget=SharedBudget(app.engine),
         deliver=deliver or leave_to_the_delivery_path,
     )
+    bolt_log = logging.getLogger("collectbot.slack.bolt")
+    bolt_log.addFilter(_client_given_note)
     bolt = AsyncApp(
         client=client,
         signing_secret=_secret(app.settings.slack_signing_secret),
-        logger=logging.getLogger("collectbot.slack.bolt"),
+        logger=bolt_log,
     )
     bolt.collectbot = services  # type: ignore[attr-defined]
 
@@ -95,11 +95,15 @@ def build_slack_app(app: App, client: AsyncWebClient | None = None, *, deliver: 
 
     actions.register(bolt, services)
     replies.register(bolt, services)  # before the questions: it matches only replies in case threads
-    if importlib.util.find_spec("bot.handlers.slack.questions") is not None:  # issue 13 §3, 4, 8 (slackask)
-        # imported only when present, but never inside a try: a broken module must fail loudly
-        questions = importlib.import_module("bot.handlers.slack.questions")
-        questions.register(bolt, app)
+    questions.register(bolt, app)  # mentions, DMs, /owe, /collect (issue 13 §3, 4, 8)
     return bolt
+
+
+def _client_given_note(record: logging.LogRecord) -> bool:
+    """Drop Bolt's start-up warning "As you gave `client` as well, `token` will be unused": Bolt reads
+    SLACK_BOT_TOKEN from the environment by itself, and our client (with its base URL and retry
+    handler) is the one meant to be used."""
+    return "`token` will be unused" not in record.getMessage()
 
 
 @dataclass
