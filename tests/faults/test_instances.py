@@ -50,10 +50,8 @@ def _posted_lines(*logs: Path) -> Counter[str]:
 @pytest.mark.postgres
 @pytest.mark.skipif(not POSTGRES_URL, reason="needs COLLECTBOT_TEST_POSTGRES_URL")
 def test_two_runs_and_a_sweep_on_one_postgres_send_each_reminder_once_within_one_budget(
-    backend: str, pg_url, tmp_path: Path, fake_telegram_thread: FakeTelegram  # noqa: ANN001
+    pg_url, tmp_path: Path, fake_telegram_thread: FakeTelegram  # noqa: ANN001
 ) -> None:
-    if backend != "postgres":
-        pytest.skip("once, on the PostgreSQL parameter")
     url, _admin = pg_url
     tg = fake_telegram_thread
     w = ledger(url, tmp_path, tg, N)

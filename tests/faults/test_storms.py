@@ -158,10 +158,8 @@ def _terminate(admin, app_name: str) -> int:  # noqa: ANN001
 @pytest.mark.postgres
 @pytest.mark.skipif(not POSTGRES_URL, reason="needs COLLECTBOT_TEST_POSTGRES_URL")
 def test_postgres_sessions_terminated_under_run_it_reconnects_and_the_dead_claims_are_unknown(
-    backend: str, pg_url, tmp_path: Path, fake_telegram_thread: FakeTelegram  # noqa: ANN001
+    pg_url, tmp_path: Path, fake_telegram_thread: FakeTelegram  # noqa: ANN001
 ) -> None:
-    if backend != "postgres":
-        pytest.skip("once, on the PostgreSQL parameter")
     url, admin = pg_url
     tg = fake_telegram_thread
     n = 100
