@@ -46,6 +46,15 @@ def pytest_configure(config: pytest.Config) -> None:
 NewDatabase = Callable[[Path], AbstractContextManager[str]]
 
 
+@pytest.fixture(autouse=True)
+def _release_claim_sessions() -> Iterator[None]:
+    """Each test's PostgreSQL claim sessions end with it (bot.scheduler.claims keeps one per engine)."""
+    yield
+    from bot.scheduler.claims import release_claim_holders
+
+    release_claim_holders()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param

@@ -154,3 +154,17 @@ def dead_holders(conn: Connection, tokens: Iterable[str]) -> set[str]:
         }
         dead.update(t for t in sessions if t not in live)
     return dead
+
+
+def release_claim_holders() -> None:
+    """Close every holder's kept session in this process (their claims are dead from then on).
+
+    A holder keeps its engine alive (its connection refers to it), so a process that makes many
+    engines (the test suite: one per test database) must release them or run out of PostgreSQL
+    connections; `collectbot` itself makes one engine and its session ends with the process.
+    """
+    with _holders_lock:
+        holders = [holder for _, holder in _holders.values()]
+        _holders.clear()
+    for holder in holders:
+        holder.close()
