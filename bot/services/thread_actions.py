@@ -25,6 +25,7 @@ from bot.domain.policy import Policy
 from bot.services import disputes, holds, payments, plan_decisions, relay
 from bot.services.approvals import NothingToApprove, approve_step
 from bot.services.customers import CustomerRow, customers_by_id
+from messages.words import step_words
 from storage import heads_ups
 from storage.tables import Dispute, Hold, Payment, PaymentPlan, StaffAlert
 
@@ -208,15 +209,16 @@ def _carry_out(conn: Connection, row, payload: dict, action: str, *, actor: str,
         return [], verdict
     step = _step_of(conn, row)
     if action == "headsup_hold":
+        why = f"asked from the heads-up for the {step_words(step)} reminder"
         made = holds.request_hold(
-            conn, customer, days=holds.HOLD_REQUEST_DAYS, reason=f"asked from the heads-up for the {step} reminder",
+            conn, customer, days=holds.HOLD_REQUEST_DAYS, reason=why,
             requester=user_id, actor=actor, now=now, doc_refs=list(row.doc_refs or []),
         )
         if made is None:
             raise ValueError("A hold request for this customer is already waiting for credit staff")
         return [], verdict
     if action == "headsup_go":
-        relay.add_note(conn, customer, text=f"go ahead with the {step} reminder", actor=actor, now=now)
+        relay.add_note(conn, customer, text=f"go ahead with the {step_words(step)} reminder", actor=actor, now=now)
         return [], verdict
     # step_agree: one item's alert agrees for that item; otherwise for the whole customer
     refs = list(row.doc_refs or [])

@@ -325,6 +325,19 @@ def test_staff_text_is_optional_and_shown_when_given() -> None:
     assert "Check is in the mail." in noted
 
 
+@pytest.mark.parametrize("name", ["heads_up", "chase_by_phone", "approval_needed"])
+def test_staff_templates_name_a_step_in_words(name: str) -> None:
+    # the ladder's codes (formal_notice, pre_due) read as words, as messages.words says them
+    text = render(f"staff/{name}", "en", **staff_ctx() | {"step": "formal_notice"})
+    assert "*formal notice*" in text
+    prose = text.replace("--step formal_notice", "")  # a command to copy keeps the code
+    assert "formal_notice" not in prose
+    heads = render("staff/heads_up", "en", **staff_ctx() | {"heads_ups": [{
+        "doc_ref": "INV-1", "step": "pre_due", "date": dt.date(2025, 4, 6), "iso": "2025-04-06",
+        "open_cents": 100, "currency": "USD", "due_date": dt.date(2025, 4, 9), "days_overdue": -3}]})
+    assert "*pre-due* on" in heads and "pre_due" not in heads
+
+
 DEBTOR_STAFF = (
     "payment_claimed", "dispute_opened", "plan_proposed", "message_in", "credit_note_missing", "hold_requested",
     "payment_unmatched",
