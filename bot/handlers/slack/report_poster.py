@@ -18,24 +18,27 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import Engine
 
 from bot.config import Settings
 from bot.handlers.slack.report_blocks import report_blocks
 from bot.scheduler.ratelimit import SLACK_CHANNEL_INTERVAL, SharedBudget, slack_slots
+from bot.services import staff_questions
 from bot.services.report_post import (
     PostingUnavailable,
     Report,
     SlackNotConfigured,
-    build_report,
     missing_slack_settings,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 log = logging.getLogger("collectbot.slack.reports")
 SCHEDULED = ("digest", "weekly")
@@ -132,8 +135,7 @@ async def post_scheduled_reports(app, kind: str) -> str | None:  # noqa: ANN001 
         return None
 
     def build() -> Report:
-        with app.engine.connect() as conn:
-            return build_report(conn, kind, day=app.today(), tz=app.company_tz, chart=kind == "weekly")
+        return staff_questions.scheduled_report(app.engine, kind, day=app.today(), tz=app.company_tz)
 
     client = AsyncWebClient(settings.slack_bot_token.get_secret_value().strip(), base_url=settings.slack_api_url)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
