@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select, update
 
@@ -206,6 +207,9 @@ def _carry_out(conn: Connection, row, payload: dict, action: str, *, actor: str,
         if status == "active":
             until = conn.execute(select(Hold.__table__.c.until).where(Hold.__table__.c.id == target)).scalar()
             verdict = f"Hold approved: reminders paused until {until.isoformat()}"
+            local_today = now.astimezone(ZoneInfo(customer.timezone or "UTC")).date()
+            if until < local_today:  # approved after its last day: say that it pauses nothing
+                verdict += f", a day already past ({local_today} for the customer): nothing is paused"
         return [], verdict
     step = _step_of(conn, row)
     if action == "headsup_hold":
