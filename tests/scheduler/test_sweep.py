@@ -897,20 +897,3 @@ def test_reported_statuses_stay_within_the_contract_when_a_send_fails(world: Mak
     w.link("C1", 1001)
     report = w.sweep(at_local(off(8), 10))
     assert [m.status for m in report.messages] in (["sent"], ["no_channel"])
-
-
-def test_a_government_invoice_past_its_due_date_is_not_told_it_falls_due_soon(world: Make) -> None:
-    # Government's ladder: pre_due -3, then first +15. An invoice first swept at +5 (a Monday) used to
-    # get the pre-due reminder ("falls due soon") about a date already past. The dry run and the real
-    # sweep both skip it, recorded like any skipped step, and first goes out at +15.
-    w = world([cust("G1", segment="government")], [doc("INV-1", "G1", DUE)])
-    w.link("G1", 1001)
-    now = at_local(off(5), 10)
-    dry = w.sweep(now, dry_run=True)
-    assert (dry.messages, dry.skipped) == ([], 1)
-    real = w.sweep(now)
-    assert (real.messages, real.skipped) == ([], 1)
-    assert w.outbox() == [("INV-1", "pre_due", "skipped", off(5))]
-    assert [e.text for e in w.events("step_skipped")] == ["pre_due skipped: its due date has passed"]
-    assert w.sent == []
-    assert items(w.sweep(at_local(off(15), 10))) == [("G1", "INV-1", "first", "sent")]  # a Thursday
