@@ -141,25 +141,6 @@ def step_date(item: OpenItem, step: Step) -> date:
     return item.due_date + timedelta(days=step.offset_days)
 
 
-def before_due(step: Step) -> bool:
-    """A skippable step dated on or before the due date (the packaged `pre_due`, -3): it says the
-    invoice is coming due, so it is only sent while the due date is not past."""
-    return step.skippable and step.offset_days <= 0
-
-
-def overtaken(item: OpenItem, step: Step, steps: list[Step], day: date) -> bool:
-    """Whether a skippable `step` of `item` is skipped, not sent, at the debtor's local date `day`
-    (DESIGN "Ladder rules" 2): a later step's offset has passed too, or, for a step before the due
-    date (`before_due`), the due date itself has passed, so that no "coming due on X" reminder ever
-    reaches a debtor after X (a ladder whose next step is far, government's +15, would send one).
-    The others are never skipped."""
-    if not step.skippable:
-        return False
-    if before_due(step) and day > item.due_date:
-        return True
-    return any(step_date(item, later) <= day for later in steps[steps.index(step) + 1 :])
-
-
 def sends_now(facts: CustomerFacts, policy: Policy) -> bool:
     """Whether `facts.now` is inside the debtor's business hours (a due step goes out now, not deferred)."""
     return in_business_hours(facts.now, facts.country, policy.business_hours)
@@ -188,9 +169,8 @@ def project_dates(
     sweep's own rules (DESIGN "Ladder dates and windows"): a step goes out on a business day
     of the debtor's country, on or after due_date + offset and the previous reminder's date +
     `min_gap_days`, one step per sweep, never before today (tomorrow once today's business hours
-    are over); a skippable step that a later step's date overtakes, or a step before the due date
-    whose day would come after the due date (`overtaken`), is skipped, so it has no date. A step
-    needing sales' agreement is projected as if they agreed at once (the earliest).
+    are over); a skippable step that a later step's date overtakes is skipped, so it has no
+    date. A step needing sales' agreement is projected as if they agreed at once (the earliest).
     Steps with no business day before the calendar ends are left out. Pure: no clock.
     """
     steps = facts.segment.steps
@@ -210,14 +190,11 @@ def project_dates(
         day = next_business_day(earliest, facts.country, hours)
         if day is None:
             break
-        if overtaken(item, s, steps, day):
-            # skipped, not sent, on the first day that makes it so: the day after the due date for a
-            # step before it, else the later step's date
-            later = [step_date(item, t) for t in steps[steps.index(s) + 1 :] if step_date(item, t) <= day]
-            if before_due(s) and day > item.due_date:
-                later.append(item.due_date + timedelta(days=1))
-            cursor = max(cursor, min(later))
-            continue
+        if s.skippable:
+            later = [step_date(item, t) for t in steps[steps.index(s) + 1 :]]
+            if later and min(later) <= day:
+                cursor = max(cursor, min(later))  # skipped on that day, not sent
+                continue
         out[s.name] = day
         last = cursor = day
     return out
@@ -227,9 +204,8 @@ def plan_customer(facts: CustomerFacts, policy: Policy) -> CustomerPlan:
     """What one sweep does for one customer at `facts.now` (DESIGN "Ladder rules", "Ladder dates and windows").
 
     For each eligible, armed, unpaused open item whose last step is not still undelivered
-    (`pending`/`sending` in the outbox: it waits for that one): skippable steps overtaken by a later step,
-    and skippable steps before the due date once it has passed, are skipped (`overtaken`); the
-    candidate (first step neither sent nor skipped) is due when its date has
+    (`pending`/`sending` in the outbox: it waits for that one): skippable steps overtaken by a later step
+    are skipped; the candidate (first step neither sent nor skipped) is due when its date has
     come and `min_gap_days` have passed since the item's last reminder (a `sales_approval` step
     waits for sales instead: `awaiting`); the sales heads-ups to give now are those whose
     projected real date (`project_dates`) is at most the step's `heads_up_days` away, once per
@@ -262,9 +238,12 @@ def plan_customer(facts: CustomerFacts, policy: Policy) -> CustomerPlan:
         last = max((r.local_date for r in history.values() if r.status in REMINDED), default=None)
         pending = [s for s in steps if s.name not in done]
 
-        # Rule 2: a skippable candidate is skipped once a later step's offset has passed (and a step
-        # before the due date once the due date has: `overtaken`).
-        while pending and overtaken(item, pending[0], steps, today):
+        # Rule 2: a skippable candidate is skipped once a later step's offset has passed.
+        while (
+            pending
+            and pending[0].skippable
+            and any(step_date(item, later) <= today for later in steps[steps.index(pending[0]) + 1 :])
+        ):
             plan.skips.append((item, pending[0]))
             pending.pop(0)
 

@@ -3,9 +3,8 @@
 The ladder's own projection (bot.domain.ladder.project_dates, the one the sales heads-ups
 use: DESIGN "Ladder rules", "Ladder dates and windows"), read-only and pure: for each open
 item the sweep would chase, its candidate is the first step neither sent nor skipped
-(skippable steps a later step has already overtaken, or steps before the due date once it
-has passed, are passed over, as the sweep skips them); it goes out on the first business
-day of the debtor's country on or after both
+(skippable steps a later step has already overtaken are passed over, as the sweep skips
+them); it goes out on the first business day of the debtor's country on or after both
 `due_date + offset` and the previous reminder's date + `min_gap_days`, never before the
 debtor's today (tomorrow once today's business hours are over). Items paused (disputed,
 claimed, in a plan, promised, on hold, a talk with a person) are reported with the reason
@@ -25,7 +24,6 @@ from bot.domain.ladder import (
     CustomerFacts,
     _eligible_refs,
     customer_paused,
-    overtaken,
     pause_reason,
     project_dates,
     sends_now,
@@ -76,7 +74,11 @@ def project_next_step(facts: CustomerFacts, policy: Policy) -> Projection:
         done = {name for name, rec in history.items() if rec.status in DONE}
         last = max((r.local_date for r in history.values() if r.status in REMINDED), default=None)
         pending = [s for s in steps if s.name not in done]
-        while pending and overtaken(item, pending[0], steps, today):
+        while (
+            pending
+            and pending[0].skippable
+            and any(step_date(item, later) <= today for later in steps[steps.index(pending[0]) + 1 :])
+        ):
             pending.pop(0)
         if not pending:
             continue

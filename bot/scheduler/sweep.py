@@ -23,7 +23,6 @@ from bot.domain.balances import compute_balance, nothing_overdue
 from bot.domain.ladder import (
     CustomerFacts,
     CustomerPlan,
-    before_due,
     customer_paused,
     ladder_fingerprint,
     plan_customer,
@@ -414,10 +413,7 @@ class Sweeper:
                         actor="system",
                         customer_id=c.id,
                         doc_refs=[item.ref],
-                        text=f"{step.name} skipped: " + (
-                            "its due date has passed" if before_due(step) and today > item.due_date
-                            else "a later step is already due"
-                        ),
+                        text=f"{step.name} skipped: a later step is already due",
                     )
             row_status = SendStatus.PENDING if status == "sent" else SendStatus.NO_CHANNEL
             rows = [

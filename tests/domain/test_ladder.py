@@ -85,7 +85,7 @@ def sent(*pairs: tuple[str, int], status: str = "sent") -> dict[str, StepRecord]
 
 def replay(
     docs: list[Doc], first: date, last: date, pays: list[Pay] = (),  # type: ignore[assignment]
-    policy: Policy = POLICY, pauses: Pauses | None = None, segment: Segment = DEFAULT,
+    policy: Policy = POLICY, pauses: Pauses | None = None,
 ) -> list[tuple[date, str, str, str]]:
     """Plan every day from first to last, recording what each plan did, like the sweep."""
     history: dict[str, dict[str, StepRecord]] = {}
@@ -93,7 +93,7 @@ def replay(
     out = []
     day = first
     while day <= last:
-        p = plan(day, docs, pays, policy, history=history, headed_up=headed, pauses=pauses, segment=segment)
+        p = plan(day, docs, pays, policy, history=history, headed_up=headed, pauses=pauses)
         refs = [d.item.ref for d in p.due]
         assert len(refs) == len(set(refs)), "one step per item per sweep"
         for item, step in p.skips:
@@ -169,40 +169,6 @@ def test_a_skippable_step_is_not_skipped_before_the_later_step_is_due() -> None:
     p = plan(off(6), [inv()])
     assert skips(p) == [("INV-1", "pre_due")]
     assert due_steps(p) == {"INV-1": "due"}
-
-
-GOVERNMENT = POLICY.segment("government")  # pre_due -3 (skippable), then first +15
-INDIVIDUAL = POLICY.segment("individual")  # pre_due -3 (skippable), due +3 (skippable), first +10
-
-
-def test_no_coming_due_reminder_once_the_due_date_has_passed_even_when_the_next_step_is_far() -> None:
-    # Government's next step is 15 days after the due date: an invoice first seen at +5 used to get
-    # "your invoice is coming due on <a date 5 days ago>". It is skipped (recorded), nothing is sent.
-    p = plan(off(5), [inv()], segment=GOVERNMENT)
-    assert skips(p) == [("INV-1", "pre_due")] and due_steps(p) == {}
-    assert p.next_action["INV-1"] == off(15)
-    got = [(day, step, what) for day, _r, step, what in replay([inv()], off(1), off(20), segment=GOVERNMENT)]
-    assert got == [(off(1), "pre_due", "skipped"), (off(15), "first", "sent")]
-
-
-def test_a_pre_due_step_still_goes_out_on_the_due_date_itself() -> None:
-    assert due_steps(plan(off(0), [inv()], segment=GOVERNMENT)) == {"INV-1": "pre_due"}
-    assert skips(plan(off(0), [inv()], segment=GOVERNMENT)) == []
-
-
-def test_a_hold_ending_after_the_due_date_resumes_without_a_coming_due_reminder() -> None:
-    # individual: held through +1; at +2 pre_due (-3) is skipped though `due` (+3) has not come yet
-    pauses = Pauses(customer_hold_until=off(1))
-    got = replay([inv()], off(-10), off(12), pauses=pauses, segment=INDIVIDUAL)
-    assert [(day, step, what) for day, _r, step, what in got] == [
-        (off(2), "pre_due", "skipped"), (off(3), "due", "sent"), (off(10), "first", "sent"),
-    ]
-
-
-def test_a_skippable_step_after_the_due_date_is_not_skipped_for_that() -> None:
-    # `due` (+3 for individuals) says the invoice is due: it still goes out after the due date
-    p = plan(off(4), [inv()], segment=INDIVIDUAL)
-    assert skips(p) == [("INV-1", "pre_due")] and due_steps(p) == {"INV-1": "due"}
 
 
 def test_a_skipped_step_is_not_a_reminder_for_min_gap() -> None:

@@ -61,17 +61,3 @@ def test_paused_items_say_why_and_until_when() -> None:
 def test_nothing_open_nothing_next() -> None:
     proj = project_next_step(facts([]), POLICY)
     assert proj.next is None and proj.paused == {} and not proj.customer_paused
-
-
-def test_a_coming_due_step_whose_first_business_day_is_after_the_due_date_is_not_projected() -> None:
-    # Government (pre_due -3, first +15), due Saturday 28 November; Friday evening, business hours
-    # over: pre_due's next business day, Monday 30, is past the due date, so it will be skipped, not
-    # sent; the next step is first, +15 = Sunday 13 December -> Monday 14.
-    friday = datetime(2026, 11, 27, 19, tzinfo=UTC)
-    facts = CustomerFacts(
-        segment=POLICY.segment("government"), today=friday.date(), now=friday,
-        balance=compute_balance([inv("A", date(2026, 11, 28))], [], friday.date(), customer_currency="USD"),
-        history={}, country="US",
-    )
-    proj = project_next_step(facts, POLICY)
-    assert (proj.next.step, proj.next.on) == ("first", date(2026, 12, 14))

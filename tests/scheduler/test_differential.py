@@ -296,12 +296,9 @@ class Reference:
                     continue
                 done = self.done[ref]
                 pending = [s for s in ladder if s.name not in done]
-                # a skippable step goes once a later step's offset has passed too, and a step on or
-                # before the due date ("coming due") once the due date has passed
-                while pending and pending[0].skippable and (
-                    (pending[0].offset <= 0 and today > d.due)
-                    or any(d.due + timedelta(days=later.offset) <= today
-                           for later in ladder[ladder.index(pending[0]) + 1:])
+                while pending and pending[0].skippable and any(
+                    d.due + timedelta(days=later.offset) <= today
+                    for later in ladder[ladder.index(pending[0]) + 1:]
                 ):
                     done[pending.pop(0).name] = ("skipped", today)
                 if not pending:
