@@ -8,7 +8,8 @@ The role dies with its holder, like the claims of bot.scheduler.claims:
 - PostgreSQL: a session advisory lock on the claim holder's kept session (one session per process
   for claims and roles alike), named by the role and scoped to the schema. A killed process, or its
   cut connection, frees it at once; the holder sees it lost when its session's token changed.
-- SQLite: an exclusive `flock` on a file beside the database (`<database>.<role>.lock`): the kernel
+- SQLite: an exclusive `flock` on a lock file of that database and role in the temp directory (as
+  storage.migrate's upgrade lock; every process on the host using the file finds it): the kernel
   drops it when the process dies. An in-memory database has no neighbours: the role is always held.
 
 Blocking (database and file system): call from bot.scheduler.dbpool.run_db on the event loop.
@@ -27,17 +28,9 @@ from typing import IO
 from sqlalchemy import Engine
 
 from bot.scheduler.claims import claim_holder
+from storage.migrate import sqlite_lock_file
 
 log = logging.getLogger("collectbot.roles")
-
-
-def _lock_path(engine: Engine, role: str) -> str | None:
-    """The SQLite lock file of `role`, or None for an in-memory database."""
-    database = engine.url.database or ""
-    if database in ("", ":memory:") or database.startswith("file::memory:"):
-        return None
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "-", role)
-    return f"{database}.{safe}.lock"
 
 
 @dataclass
@@ -63,7 +56,7 @@ class SoleRole:
             self._token = claim_holder(self.engine).try_advisory_lock(self.role)
             self._held = self._token is not None
             return self._held
-        path = _lock_path(self.engine, self.role)
+        path = sqlite_lock_file(self.engine, re.sub(r"[^A-Za-z0-9_.-]", "-", self.role))
         if path is None:
             self._held = True
             return True
