@@ -86,6 +86,31 @@ async def test_socket_mode_acks_at_once_and_acts(database_url: str, tmp_path: Pa
     assert not slack.socket_connected
 
 
+async def test_two_instances_in_socket_mode_act_once_on_an_event_slack_retries_to_the_other(
+    database_url: str, tmp_path: Path, slack: FakeSlack
+) -> None:
+    """Slack spreads envelopes over an app's connections: its retry of an event may reach the other instance."""
+    first_app = make_app(database_url, slack, socket=True)
+    load(first_app, tmp_path)
+    second_app = make_app(database_url, slack, socket=True)
+    first = await SlackRig(first_app, slack).start()
+    second = await SlackRig(second_app, slack).start()
+    try:
+        await slack.until(lambda: sum(not ws.closed for ws in slack.sockets) == 2)
+        root = await case_thread(first)
+        note = slack.message(CREDIT, CHANNEL, "heard from them", thread_ts=root)
+        sent = [slack.socket_send(note, connection=0), slack.socket_send(note, retry_attempt=1, connection=1)]
+        await slack.until(lambda: all(e in slack.acks for e in sent))
+        await first.settle()
+        await second.settle()
+        assert [e.text for e in first.events_of("ACME", "note_added")] == ["heard from them"]
+    finally:
+        await first.stop()
+        await second.stop()
+        first_app.engine.dispose()
+        second_app.engine.dispose()
+
+
 @pytest.mark.parametrize(
     ("overrides", "line"),
     [
