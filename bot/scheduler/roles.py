@@ -8,9 +8,11 @@ The role dies with its holder, like the claims of bot.scheduler.claims:
 - PostgreSQL: a session advisory lock on the claim holder's kept session (one session per process
   for claims and roles alike), named by the role and scoped to the schema. A killed process, or its
   cut connection, frees it at once; the holder sees it lost when its session's token changed.
-- SQLite: an exclusive `flock` on a lock file of that database and role in the temp directory (as
-  storage.migrate's upgrade lock; every process on the host using the file finds it): the kernel
-  drops it when the process dies. An in-memory database has no neighbours: the role is always held.
+- SQLite: an exclusive `flock` on a file beside the database (`<database>.<role>.lock`, so processes
+  in containers sharing the database's volume find it too; the temp directory when the database's
+  directory is read-only): the kernel drops it when the process dies. Not the database file itself:
+  closing a descriptor of it would drop SQLite's own locks. An in-memory database has no
+  neighbours: the role is always held.
 
 Blocking (database and file system): call from bot.scheduler.dbpool.run_db on the event loop.
 """
@@ -56,11 +58,10 @@ class SoleRole:
             self._token = claim_holder(self.engine).try_advisory_lock(self.role)
             self._held = self._token is not None
             return self._held
-        path = sqlite_lock_file(self.engine, re.sub(r"[^A-Za-z0-9_.-]", "-", self.role))
-        if path is None:
+        handle = self._lock_file()
+        if handle is None:
             self._held = True
             return True
-        handle = open(path, "ab")  # noqa: SIM115 - kept open while the role is held
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -72,6 +73,18 @@ class SoleRole:
             handle.flush()
         self._file, self._held = handle, True
         return True
+
+    def _lock_file(self) -> IO[bytes] | None:
+        """The SQLite database's lock file of this role, opened (None for an in-memory database)."""
+        database = self.engine.url.database or ""
+        if database in ("", ":memory:") or database.startswith("file::memory:"):
+            return None
+        name = re.sub(r"[^A-Za-z0-9_.-]", "-", self.role)
+        try:  # beside the database: every process (or container) that shares the file finds it
+            return open(f"{os.path.abspath(database)}.{name}.lock", "ab")  # noqa: SIM115 - kept open while held
+        except OSError:  # a read-only directory: the temp directory, as the upgrade lock
+            fallback = sqlite_lock_file(self.engine, name)
+            return None if fallback is None else open(fallback, "ab")  # noqa: SIM115
 
     def still_held(self) -> bool:
         """Whether the role is still this process's: on PostgreSQL, False once the session it was taken

@@ -98,7 +98,9 @@ def test_two_runs_one_killed_mid_delivery_each_reminder_once_each_alert_once_and
         running(a, logs[0])
         assert said(logs[0], r"Telegram role: poller"), logs[0].read_text()[-3000:]
         b = start(["run"], e, tmp_path, logs[1])
+        b_started = time.monotonic()
         running(b, logs[1])
+        print(f"second run started in {time.monotonic() - b_started:.1f} s; {tg.stats()['messages']} sent by then")
         assert said(logs[1], r"Telegram role: sender"), logs[1].read_text()[-3000:]
         assert said(logs[1], rf"port {port} \(COLLECTBOT_SLACK_HTTP_PORT\) is in use")
         wait_until(lambda: tg.stats()["messages"] >= N // 2, 120, "half the backlog delivered", (a, b), every=0.25)
