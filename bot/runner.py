@@ -9,6 +9,9 @@
   DELIVERY_SECONDS (dead claims, pending debtor messages, pending staff alerts). With an
   interval of 0 neither runs; start-up still delivers what earlier processes left pending, and
   `Outflow.kick()` (for adapters that record notices) delivers at once.
+- Several `run`s on one database: one polls Telegram (an elected role, bot.scheduler.roles), the
+  others send and take over when it stops; each looks every few seconds for claims left by one
+  that died (bot.scheduler.peers) and settles them at once.
 - Database work runs in bot.scheduler.dbpool's bounded thread pool, never on the loop.
 
 The database, not the scheduler, records what was sent, so a restart never repeats a reminder.
@@ -231,6 +234,21 @@ async def _delivery_job(outflow: Outflow) -> None:
     await outflow.flush()
 
 
+async def _watch_dead_claims(app: App, outflow: Outflow) -> None:
+    """Every WATCH_SECONDS: claims left by a process that died ask for a delivery pass (bot.scheduler.peers)."""
+    from bot.scheduler.peers import WATCH_SECONDS, dead_claims_waiting
+
+    while True:
+        await asyncio.sleep(WATCH_SECONDS)
+        try:
+            dead = await run_db(dead_claims_waiting, app.engine)
+        except Exception:  # noqa: BLE001 - the database out of reach: the delivery path says so itself
+            continue
+        if dead:
+            log.info("another instance stopped with messages or alerts in flight: settling them now")
+            outflow.kick()
+
+
 async def serve(app: App) -> None:
     """Run until SIGINT or SIGTERM."""
     stop = asyncio.Event()
@@ -253,6 +271,7 @@ async def serve(app: App) -> None:
         # Taking over polling means the poller stopped: a pass now finds its claims dead (unknown or freed).
         telegram.took_over = outflow.kick
     scheduler = AsyncIOScheduler(timezone=app.settings.timezone)
+    watch: asyncio.Task | None = None
     try:
         for adapter in found:
             await adapter.start()
@@ -296,10 +315,13 @@ async def serve(app: App) -> None:
             log.info("%s", line)
         scheduler.start()
         outflow.kick()  # what stopped processes left pending (not a sweep)
+        watch = asyncio.get_running_loop().create_task(_watch_dead_claims(app, outflow), name="dead-claims")
         log.info("collectbot is running; SIGINT or SIGTERM stops it")
         await stop.wait()
         log.info("stopping")
     finally:
+        if watch is not None:
+            watch.cancel()
         if scheduler.running:
             scheduler.shutdown(wait=False)
         await outflow.drain()
