@@ -140,7 +140,8 @@ class TelegramAdapter:
             await run_db(self._role.release)
             raise
         log.info("Telegram role: poller: the debtor's bot @%s polls for updates (the one poller on this database)%s",
-                 self.application.bot.username, ": took over from a stopped instance" if took_over else "")
+                 self.application.bot.username,
+                 ": took over (the previous poller stopped or lost its database session)" if took_over else "")
         if took_over and self.took_over is not None:
             self.took_over()
         return True
