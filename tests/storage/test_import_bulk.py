@@ -226,8 +226,16 @@ def test_foreign_keys_are_enforced_again_after_an_import(engine: Engine, tmp_pat
     d = Document.__table__
     with engine.connect() as conn, pytest.raises(IntegrityError):  # pool_size connections: each was used above
         with conn.begin():
-            conn.execute(d.insert().values(ref="X", customer_id=999_999, type="invoice", issue_date=date(2026, 1, 1),
-                                           amount_cents=1, currency="USD"))
+            conn.execute(
+                d.insert().values(
+                    ref="X",
+                    customer_id=999_999,
+                    type="invoice",
+                    issue_date=date(2026, 1, 1),
+                    amount_cents=1,
+                    currency="USD",
+                )
+            )
 
 
 @pytest.mark.parametrize("again", [2, 40])  # few: looked up by ref; many: every ref read
