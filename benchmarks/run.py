@@ -192,6 +192,7 @@ IMPORT_PHASES = (
     ("storage.import_reads", "doc_infos", "look-ups"),
     ("storage.import_reads", "mismatched_targets", "look-ups"),
     ("storage.arming", "ledger_documents", "look-ups"),
+    ("bot.domain.csv_rows", "allocation_targets", "look-ups"),
     ("bot.domain.csv_rows", "unmatched_targets", "look-ups"),
     ("bot.domain.csv_rows", "check_payment_targets", "look-ups"),
     ("bot.domain.csv_rows", "check_related_documents", "look-ups"),
@@ -930,7 +931,7 @@ def _where_import(r: dict) -> str:
         parts = [f"{k} {cpu[k]:.1f} s" for k in order if k in cpu]
         return (f"wall {r['seconds']:.1f} s, CPU {r['cpu_seconds']:.1f} s (the rest is waiting for a CPU on the "
                 f"shared machine, and the disk); CPU seconds inside each step: " + "; ".join(parts)
-                + " (the rest: decoding, separator, commit)")
+                + " (the rest: decoding, separator, the settlement's input rows, commit, freeing the rows)")
     parts = [f"{k} {ph[k]:.1f} s" for k in order if k in ph]
     return (f"wall {r['seconds']:.1f} s, CPU {r['cpu_seconds']:.1f} s (the rest is waiting for a CPU on the shared "
             f"machine, and the disk): " + "; ".join(parts) + " (wall seconds inside each step; the rest: decoding, "
