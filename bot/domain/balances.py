@@ -139,9 +139,13 @@ def compute_balance(
 
     results: list[CurrencyBalance] = []
     items: list[OpenItem] = []
+    by_currency: dict[str, tuple[list[Doc], list[Pay]]] = {c: ([], []) for c in currencies}
+    for d in counted_docs:
+        by_currency[d.currency][0].append(d)
+    for p in counted_pays:
+        by_currency[p.currency][1].append(p)
     for currency in sorted(currencies):
-        cur_docs = [d for d in counted_docs if d.currency == currency]
-        cur_pays = [p for p in counted_pays if p.currency == currency]
+        cur_docs, cur_pays = by_currency[currency]
         open_map, unapplied = _apply(cur_docs, cur_pays, adjust=adjust.get(currency, 0))
         cur_items = [
             OpenItem(
