@@ -872,16 +872,19 @@ def report(results: dict) -> str:
 
 # ----------------------------------------------------------------------------- figures for `python -m benchmarks`
 
-# Where a sweep's dry run right after an import spends its time: py-spy (wall samples) over the
-# five dry runs of the full-scale run of 2026-11-30, machine load ~13 on 2 CPUs. Not re-profiled
-# on every run: profile again (py-spy record -- python -m benchmarks) after changing the sweep.
+# Where a sweep's dry run right after an import spends its time: py-spy (samples of the running
+# process) over four dry runs of the 10,213-reminder ledger, 2026-11-30, machine load ~14 on 2 CPUs,
+# CPU 1.2-1.4 s a run. Not re-profiled on every run: profile again (py-spy record -- python -m
+# benchmarks) after changing the sweep.
 SWEEP_WHERE = (
-    "py-spy over the dry runs (run of 2026-11-30): 36% reading the candidates' whole ledgers "
-    "(storage.ledger_reads.ledgers; SQLite's IN-list queries: payments with their allocations 16%, "
-    "documents 9%, the rest building Doc/Pay records), 17% the balance engine (compute_balance), "
-    "10% the ladder (plan_customer), 5% pauses, 4.5% customers_by_id, 4% the armed-items index read "
-    "(storage.arming.armed_items), the rest the sweep's own loop; 16,413 candidate customers (the "
-    "generated ledger has ~17,700 due, not 10,000): ~0.7 ms per due reminder under this load"
+    "py-spy over the dry runs (run of 2026-11-30, 10,213 reminders, 9,462 candidate customers, CPU 1.2-1.4 s a "
+    "run): 40% the chunks' reads, of which 28% the candidates' ledgers as a balance needs them "
+    "(storage.ledger_reads.open_ledgers: the items not settled and every credit note listed, the settled items "
+    "and the payments naming none of the listed ones summed per currency; the payments' sums 10%, the listed "
+    "documents 6%, the settled items' sums 5%) and 3% the customers; 50% planning: the ladder (plan_customer) "
+    "22%, of which 8% the heads-ups' projected dates, the balance engine (compute_balance) 11%, the sweep's own "
+    "loop per customer the rest; 4% the armed-items index read (storage.arming.armed_items). Wall time on this "
+    "shared machine is 1.5-5x the CPU time"
 )
 
 
