@@ -481,3 +481,20 @@ class SlackEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     received_at: datetime = Field(sa_column=_ts(index=True))
+
+
+class ScheduledReport(SQLModel, table=True):
+    """A scheduled Slack report (the daily digest, the weekly summary) for one period, claimed before it is
+    posted: one row per (kind, period) across every process on the database, so it is posted once."""
+
+    __tablename__ = "scheduled_report"
+    __table_args__ = (UniqueConstraint("kind", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # "digest" | "weekly"
+    period: str = Field(max_length=16)  # the company date it is for, YYYY-MM-DD
+    status: str = Field(max_length=16)  # "posting" | "posted" | "failed"
+    claimed_by: str = Field(default="", max_length=128)  # the claim holder's token (bot.scheduler.claims)
+    slack_ts: str = Field(default="", max_length=64)  # "channel ts" once posted
+    error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(sa_column=_ts())

@@ -7,7 +7,7 @@
   an import writes nothing more.
 
 Revision ID: 0013_sweep_reads
-Revises: 0009_slack
+Revises: 0012_scheduled_report
 Create Date: 2026-11-30 12:30:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_sweep_reads"
-down_revision = "0009_slack"
+down_revision = "0012_scheduled_report"
 branch_labels = None
 depends_on = None
 
