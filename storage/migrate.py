@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, text
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0012_scheduled_report"
+HEAD_REVISION = "0013_sweep_reads"
 _PG_LOCK_KEY = 0x636F6C6C  # "coll"
 
 
