@@ -78,13 +78,16 @@ def month_sums(
     return [(r, cur, int(s)) for r, cur, s in issued], [(r, cur, int(s)) for r, cur, s in paid]
 
 
-def outbox_rows(conn: Connection, start: datetime, end: datetime, rep: str | None) -> list[tuple[str, str, str, str]]:
-    """(status, step, tone, message key) of every outbox row recorded in [start, end), skipped steps left out."""
+def outbox_rows(conn: Connection, start: datetime, end: datetime, rep: str | None) -> list[tuple[str, str, str, tuple]]:
+    """(status, step, tone, message) of every outbox row recorded in [start, end), skipped steps left out.
+
+    `message` tells the debtor messages apart: the rows one sweep records for one customer share it
+    (customer id, the sweep's instant, message key; the sweep leaves the message key empty)."""
     t = ReminderSend.__table__
     return [
-        tuple(r)
+        (r.status, r.step, r.tone, (r.customer_id, r.created_at, r.message_key))
         for r in conn.execute(
-            select(t.c.status, t.c.step, t.c.tone, t.c.message_key)
+            select(t.c.status, t.c.step, t.c.tone, t.c.customer_id, t.c.created_at, t.c.message_key)
             .join(C, C.c.id == t.c.customer_id)
             .where(t.c.created_at >= start, t.c.created_at < end, t.c.status != "skipped", *_of_rep(rep))
         )

@@ -69,12 +69,12 @@ def digest_document(conn: Connection, day: date, tz: ZoneInfo, *, rep_slack_id: 
 
     messages = {s: set() for s in OUTBOX_STATUSES}
     items = dict.fromkeys(OUTBOX_STATUSES, 0)
-    by_step: dict[str, set[str]] = {}
-    for status, step, tone, message_key in report_reads.outbox_rows(conn, start, end, rep_slack_id):
-        messages.setdefault(status, set()).add(message_key)
+    by_step: dict[str, set[tuple]] = {}
+    for status, step, tone, message in report_reads.outbox_rows(conn, start, end, rep_slack_id):
+        messages.setdefault(status, set()).add(message)
         items[status] = items.get(status, 0) + 1
         if status in ("sent", "no_channel"):
-            by_step.setdefault(tone or step, set()).add(message_key)
+            by_step.setdefault(tone or step, set()).add(message)
     escalations = [
         _customer(r) | {"kind": r.kind, "at": local(r.created_at)}
         for r in report_reads.staff_alerts(conn, start, end, ESCALATION_KINDS, rep_slack_id)

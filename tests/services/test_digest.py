@@ -162,3 +162,24 @@ def test_a_dst_day_has_its_own_length() -> None:
     berlin = ZoneInfo("Europe/Berlin")
     start, end = day_window(date(2026, 10, 25), berlin)  # clocks go back: 25 hours
     assert end - start == timedelta(hours=25)
+
+
+def test_each_customers_reminder_of_a_sweep_is_one_message_in_the_digest(database_url: str, tmp_path: Path) -> None:
+    """Three customers reminded by one sweep are three messages, not one (the sweep's rows carry no message key)."""
+    app = App(Settings(database_url=database_url, _env_file=None), clock=FixedClock(at(date(2026, 11, 1), 12)))
+    ctx = app.import_context()
+    header = CUSTOMERS.splitlines()[0] + "\n"
+    customers = header + "".join(f"K{i},Kilo {i},default,USD,,30,en,UTC,,U1,\n" for i in range(3))
+    documents = DOCUMENTS.splitlines()[0] + "\n" + "".join(
+        f"K-{i}-{j},K{i},invoice,2026-09-01,2026-10-01,100.00,USD,\n" for i in range(3) for j in range(2))
+    for kind, text in (("customers", customers), ("documents", documents)):
+        (tmp_path / f"{kind}.csv").write_text(text, encoding="utf-8")
+        import_file(app.engine, kind, tmp_path / f"{kind}.csv", ctx)
+    report = build_sweeper(app).sweep(at(DAY, 14))
+    assert Counter(m.status for m in report.messages) == {"no_channel": 3}
+    with app.engine.connect() as conn:
+        doc = digest_document(conn, DAY, COMPANY)
+    app.engine.dispose()
+    assert doc["reminders"]["messages"]["no_channel"] == 3
+    assert doc["reminders"]["items"]["no_channel"] == 6
+    assert doc["reminders"]["by_step"] == {"first": 3}
