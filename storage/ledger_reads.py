@@ -137,12 +137,13 @@ def open_ledgers(
         if due is not None:
             owner[ref] = cid
     sums: dict[tuple[int, str], list[int]] = {}
+    # int(): PostgreSQL's sum of a bigint is numeric (a Decimal), SQLite's an integer
     for cid, cur, cents in fetch_in(conn, _SETTLED_SUMS.replace("{since}", on), ids):
-        sums[cid, cur] = [0, cents]
+        sums[cid, cur] = [0, int(cents)]
     listed: set[int] = set()
     for cid, cur, pid, cents in fetch_in(conn, _PAYMENT_SUMS.replace("{since}", on), ids, PaymentStatus.CONFIRMED):
         if pid is None:
-            sums.setdefault((cid, cur), [0, 0])[0] += cents
+            sums.setdefault((cid, cur), [0, 0])[0] += int(cents)
         else:
             listed.add(pid)
     chunk = set(ids)

@@ -897,3 +897,15 @@ def test_reported_statuses_stay_within_the_contract_when_a_send_fails(world: Mak
     w.link("C1", 1001)
     report = w.sweep(at_local(off(8), 10))
     assert [m.status for m in report.messages] in (["sent"], ["no_channel"])
+
+
+def test_a_customer_with_settled_history_gets_the_reminder_with_its_amount(world: Make) -> None:
+    """The settled history is summed in SQL (PostgreSQL's sum of bigint is numeric): the reminder still renders."""
+    w = world([cust("HIST")],
+              [doc("INV-OLD", "HIST", off(-60)), doc("INV-NEW", "HIST", DUE, amount="1234.50")],
+              ["PAY-OLD,HIST,2026-01-05,1000.00,USD,wire,", "PAY-PART,HIST,2026-01-06,0.50,USD,wire,"])
+    w.link("HIST", 4242)
+    report = w.sweep(at_local(off(8), 10))
+    assert items(report) == [("HIST", "INV-NEW", "first", "sent")]
+    [sent] = w.sent
+    assert "INV-NEW" in sent.text and "$1,234.00" in sent.text
