@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.cli_help import epilog
-from bot.cli_support import FORMAT_HELP, Fmt, build_app, customer_errors, fail, note_lenient, out, print_json
+from bot.cli_support import FORMAT_HELP, MAX_ID, Fmt, build_app, customer_errors, fail, note_lenient, out, print_json
 from bot.domain.money import cents_str
 from bot.domain.statuses import PlanStatus
 from bot.services.plan_decisions import PlanSummary, list_plans
@@ -129,7 +129,7 @@ def _decide(plan_id: int, approve: bool, reason: str | None) -> None:
 
 @plan_app.command("approve", epilog=epilog("collectbot plan approve 3", 'collectbot plan approve 3 --reason "agreed"'))
 def plan_approve(
-    plan_id: int = typer.Argument(..., metavar="PLAN_ID", help="The plan's id (collectbot plan list)."),
+    plan_id: int = typer.Argument(..., metavar="PLAN_ID", max=MAX_ID, help="The plan's id (collectbot plan list)."),
     reason: str = typer.Option(None, "--reason", help=REASON_HELP),
 ) -> None:
     """Approve a proposed plan: monthly instalments, the first one month from today."""
@@ -138,7 +138,7 @@ def plan_approve(
 
 @plan_app.command("reject", epilog=epilog('collectbot plan reject 3 --reason "the first instalment is too small"'))
 def plan_reject(
-    plan_id: int = typer.Argument(..., metavar="PLAN_ID", help="The plan's id (collectbot plan list)."),
+    plan_id: int = typer.Argument(..., metavar="PLAN_ID", max=MAX_ID, help="The plan's id (collectbot plan list)."),
     reason: str = typer.Option(None, "--reason", help=REASON_HELP),
 ) -> None:
     """Reject a proposed plan (dunning resumes)."""

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.cli_help import epilog
-from bot.cli_support import FORMAT_HELP, Fmt, TableFmt, build_app, customer_errors, err, fail, out, print_json
+from bot.cli_support import FORMAT_HELP, MAX_ID, Fmt, TableFmt, build_app, customer_errors, err, fail, out, print_json
 from bot.domain.csv_safety import neutralise
 
 payment_app = typer.Typer(
@@ -161,7 +161,9 @@ def told(the_app, notice: int | None) -> str:  # noqa: ANN001
     epilog=epilog("collectbot payment confirm 12", 'collectbot payment confirm 12 --reason "on the bank statement"'),
 )
 def payment_confirm(
-    payment_id: int = typer.Argument(..., metavar="ID", help="The claimed payment's id (collectbot payment list)."),
+    payment_id: int = typer.Argument(
+        ..., metavar="ID", max=MAX_ID, help="The claimed payment's id (collectbot payment list)."
+    ),
     reason: str = typer.Option(None, "--reason", help=REASON_HELP),
 ) -> None:
     """Confirm a claimed payment: it counts in balances (once: see README) and the debtor is told."""
@@ -170,7 +172,9 @@ def payment_confirm(
 
 @payment_app.command("reject", epilog=epilog('collectbot payment reject 12 --reason "no such transfer on our account"'))
 def payment_reject(
-    payment_id: int = typer.Argument(..., metavar="ID", help="The claimed payment's id (collectbot payment list)."),
+    payment_id: int = typer.Argument(
+        ..., metavar="ID", max=MAX_ID, help="The claimed payment's id (collectbot payment list)."
+    ),
     reason: str = typer.Option(None, "--reason", help=REASON_HELP),
 ) -> None:
     """Reject a claimed payment: dunning resumes on its invoices and the debtor is told why."""
@@ -215,7 +219,7 @@ def dispute_list(
     ),
 )
 def dispute_resolve(
-    dispute_id: int = typer.Argument(..., metavar="ID", help="The dispute's id (collectbot dispute list)."),
+    dispute_id: int = typer.Argument(..., metavar="ID", max=MAX_ID, help="The dispute's id (collectbot dispute list)."),
     valid: bool = typer.Option(
         False,
         "--valid",

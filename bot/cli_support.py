@@ -31,6 +31,7 @@ err = Console(stderr=True, highlight=False)
 
 
 AS_OF_HELP = "The company's date, YYYY-MM-DD; default: today in COLLECTBOT_TIMEZONE."
+MAX_ID = 2**63 - 1  # the largest row id on every database (SQLite INTEGER, PostgreSQL bigint)
 FORMAT_HELP = "text (tables for people) or json (one document on stdout, amounts as decimal strings)."
 TABLE_FORMAT_HELP = "text (tables), json (one document) or csv (a spreadsheet; formula-like cells neutralised)."
 

@@ -186,3 +186,20 @@ def test_dispute_resolve_with_both_valid_and_not_valid_is_refused_and_changes_no
     assert [d["id"] for d in json.loads(out)["disputes"]] == [dispute]
     with world.app.engine.connect() as conn:
         assert conn.execute(select(OutboundMessage.id)).all() == []
+
+
+@pytest.mark.parametrize("args", [
+    ["plan", "approve", "99999999999999999999"],
+    ["plan", "reject", "9223372036854775808", "--reason", "x"],
+    ["payment", "confirm", "99999999999999999999"],
+    ["payment", "reject", "99999999999999999999"],
+    ["dispute", "resolve", "99999999999999999999", "--valid"],
+])
+def test_an_id_beyond_any_row_id_is_one_line_not_a_traceback(cli: Cli, args: list[str]) -> None:
+    """An id no database can hold (SQLite raised OverflowError, PostgreSQL 'integer out of range')."""
+    r = cli("db", "upgrade")
+    assert r.returncode == 0, r.stderr
+    r = cli(*args)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.startswith("error: ") and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "9223372036854775807" in r.stderr and "database" not in r.stderr
