@@ -187,6 +187,8 @@ def test_a_hold_whose_last_day_is_past_is_kept_but_said_to_pause_nothing_now(led
     past = cli("hold", "ACME", "--until", "2000-01-03", "--reason", "typo in the year")
     assert past.returncode == 0, past.stderr
     assert "note: --until 2000-01-03 is already past (today is " in past.stderr
+    [note] = [line for line in past.stderr.splitlines() if line.startswith("note:")]
+    assert note.endswith("only sweeps run with an earlier --now"), past.stderr  # one line, not wrapped at 80
     assert past.stdout == ""
     engine = App(Settings(database_url=ledger, _env_file=None)).engine
     with engine.connect() as conn:  # recorded all the same
