@@ -45,6 +45,9 @@ def slack_line(settings: Settings, mode: str | None) -> str:
     if mode == "http-waiting":
         return (f"Slack: on (http, port {settings.slack_http_port} in use by another instance: this one listens "
                 "when it is free; alerts posted meanwhile)")
+    if mode == "alerts" and not (settings.slack_channel or "").strip():
+        return ("Slack: off: COLLECTBOT_SLACK_CHANNEL not set, and neither SLACK_APP_TOKEN (socket mode) nor "
+                "SLACK_SIGNING_SECRET (http): nothing posted, nothing received (staff alerts go to the log)")
     if mode == "alerts":
         return ("Slack: alerts only: neither SLACK_APP_TOKEN (socket mode) nor SLACK_SIGNING_SECRET (http) is set "
                 "(alerts and reports posted, nothing received from Slack)")

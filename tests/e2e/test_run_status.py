@@ -125,15 +125,22 @@ def test_telegram_off_and_a_scheduled_sweep_without_apschedulers_chatter(databas
             "alerts posted meanwhile)",
         ),
         (
-            {"slack_bot_token": "xoxb-1"},
+            {"slack_bot_token": "xoxb-1", "slack_channel": "C0CASES"},
             "alerts",
             "Slack: alerts only: neither SLACK_APP_TOKEN (socket mode) nor SLACK_SIGNING_SECRET (http) is set "
             "(alerts and reports posted, nothing received from Slack)",
         ),
+        (
+            {"slack_bot_token": "xoxb-1"},
+            "alerts",
+            "Slack: off: COLLECTBOT_SLACK_CHANNEL not set, and neither SLACK_APP_TOKEN (socket mode) nor "
+            "SLACK_SIGNING_SECRET (http): nothing posted, nothing received (staff alerts go to the log)",
+        ),
     ],
 )
 def test_slack_line(env: dict, mode: str | None, line: str) -> None:
-    settings = Settings(_env_file=None, **{k: SecretStr(v) if isinstance(v, str) else v for k, v in env.items()})
+    secret = ("slack_bot_token", "slack_app_token", "slack_signing_secret")
+    settings = Settings(_env_file=None, **{k: SecretStr(v) if k in secret else v for k, v in env.items()})
     assert slack_line(settings, mode) == line
 
 

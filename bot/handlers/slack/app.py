@@ -197,8 +197,9 @@ async def start_slack(app: App, *, deliver: Deliver | None = None) -> SlackHandl
         return SlackHandle(bolt, services, "socket", alerts, socket=handler)
     if not _secret(app.settings.slack_signing_secret):
         log.warning("Slack: alerts only: neither SLACK_APP_TOKEN (socket mode) nor SLACK_SIGNING_SECRET (http) is set, "
-                    "so nothing from Slack is received (buttons, thread replies, questions); staff alerts and "
-                    "reports are still posted")
+                    "so nothing from Slack is received (buttons, thread replies, questions); %s",
+                    "staff alerts and reports are still posted" if services.channel
+                    else "and without COLLECTBOT_SLACK_CHANNEL nothing is posted either")
         return SlackHandle(bolt, services, "alerts", alerts)
     handle = SlackHandle(bolt, services, "http", alerts)
     if not await _listen(handle, app.settings.slack_http_port):
