@@ -99,12 +99,12 @@ def classify(exc: BaseException) -> str:
     return UNKNOWN
 
 
-def _in_flight() -> asyncio.Semaphore:
-    """This process's in-flight limit on the running loop (one semaphore per loop)."""
+def _claimed_ahead() -> asyncio.Semaphore:
+    """This process's CLAIMED_AHEAD places on the running loop (one semaphore per loop)."""
     loop = asyncio.get_running_loop()
     sem = _SEMAPHORES.get(loop)
     if sem is None:
-        sem = _SEMAPHORES[loop] = asyncio.Semaphore(MAX_IN_FLIGHT)
+        sem = _SEMAPHORES[loop] = asyncio.Semaphore(CLAIMED_AHEAD)
     return sem
 
 
@@ -162,7 +162,7 @@ class Delivery:
         token = await run_db(self._token)
         if ids is None:
             ids = [i for i in await run_db(self._due_ids, token if reserved else "") if i not in exclude]
-        sem = _in_flight()
+        sem = _claimed_ahead()
 
         async def one(mid: int) -> tuple[int, str]:
             return mid, await self._deliver_one(mid, token, sem)
