@@ -48,6 +48,7 @@ from telegram.error import NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.scheduler.dbpool import run_db
+from storage.engine import failure_reason
 from storage.sql import dialect_insert
 from storage.tables import RateBudget
 
@@ -58,7 +59,7 @@ PERMITS = 30  # messages of one bot token in any WINDOW (Telegram: about 30/s)
 WINDOW = 1.0  # seconds
 WINDOW_MARGIN = 0.005  # added to WINDOW: wall clocks of two processes may be slewed apart by NTP
 AHEAD = 0.1  # seconds before a permit is free at which a message may take it (and wait for it)
-LEASE = 120.0  # seconds a permit (or chat) stays taken when its process never gives it back (it died)
+LEASE = 40.0  # seconds a permit (or chat) stays taken if never given back (a dead process): longer than a request lasts
 CHAT_INTERVAL = 1.05  # seconds from a message to one chat being done to the next one going (limit: 1/s)
 SLACK_CHANNEL_INTERVAL = 1.05  # seconds between two posts to one Slack channel (limit: 1/s)
 MAX_RETRIES = 5  # 429s in a row before the error reaches the caller
@@ -241,7 +242,17 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-class TelegramRateLimiter(BaseRateLimiter[int]):
+@dataclass(frozen=True)
+class BeforeSend:
+    """`rate_limit_args` of one request: `leaving` is awaited once its places are taken, right before
+    it is sent (the delivery path records there that the message may be out; if it raises, nothing
+    is sent); `retries` as the plain int form."""
+
+    leaving: Callable[[], Coroutine[Any, Any, None]] | Callable[[], Any] | None = None
+    retries: int | None = None
+
+
+class TelegramRateLimiter(BaseRateLimiter["int | BeforeSend"]):
     """python-telegram-bot's rate limiter interface over the shared budget.
 
     Every request that carries a `chat_id` (a message, an edit, a chat action) holds one of this
@@ -280,7 +291,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         """Nothing to release."""
 
     async def _take(self, chat: str, turn: asyncio.Lock) -> Lease:
-        """Wait for the chat and a permit, take them, and sleep until the slot the bot's key gave."""
+        """Wait for the chat and a permit and take them (the Lease says when to send)."""
         bot, interval = self._bot_slot
         while True:
             async with turn:
@@ -290,9 +301,6 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                         break
                     await asyncio.sleep(max(got.until - self.budget.wall(), 0.001))
             if isinstance(got, Lease):
-                delay = got.at - self.budget.wall()
-                if delay > 0:
-                    await asyncio.sleep(delay)
                 return got
             await asyncio.sleep(max(got.until - self.budget.wall(), 0.001))  # the chat is busy: not in turn
 
@@ -303,16 +311,20 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: int | BeforeSend | None,
     ) -> bool | dict | list[dict]:
         """Wait for the places of this request, call it, give them back; on 429 wait `retry_after` and call again."""
         chat_id = data.get("chat_id")
-        retries = self.max_retries if rate_limit_args is None else rate_limit_args
+        before = rate_limit_args if isinstance(rate_limit_args, BeforeSend) else BeforeSend(retries=rate_limit_args)
+        retries = self.max_retries if before.retries is None else before.retries
         for attempt in range(retries + 1):
             try:
                 if chat_id is None:
+                    if before.leaving is not None:
+                        await before.leaving()
                     return await callback(*args, **kwargs)
-                return await self._send(callback, args, kwargs, telegram_chat_slot(self._token, chat_id)[0])
+                return await self._send(callback, args, kwargs, telegram_chat_slot(self._token, chat_id)[0],
+                                        before.leaving)
             except RetryAfter as exc:
                 if attempt == retries:
                     raise
@@ -327,7 +339,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         raise AssertionError("unreachable")
 
     async def _send(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,  # noqa: ANN401
-                    kwargs: dict[str, Any], chat: str) -> Any:  # noqa: ANN401
+                    kwargs: dict[str, Any], chat: str, leaving: Callable[[], Any] | None) -> Any:  # noqa: ANN401
         places, turn = self._local()
         lease: Lease | None = None
         done = 0.0
@@ -336,6 +348,11 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                 lease = await self._take(chat, turn)
             except Exception as exc:  # noqa: BLE001 - the database failed: nothing was sent
                 raise BudgetUnavailable(f"rate budget unavailable ({type(exc).__name__})") from exc
+            if leaving is not None:
+                await leaving()  # its error reaches the caller: nothing was sent (the permit comes back)
+            delay = lease.at - self.budget.wall()
+            if delay > 0:
+                await asyncio.sleep(delay)
             # The place after the slot: waiting for a slot is not being in flight. A request that
             # then waits for a place goes late, which the permits make harmless.
             async with places:
@@ -349,5 +366,6 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             if lease is not None:
                 try:
                     await run_db(self.budget.give_back, lease, done)
-                except Exception:  # noqa: BLE001
-                    log.warning("the rate budget could not be updated after a send", exc_info=True)
+                except Exception as exc:  # noqa: BLE001
+                    log.warning("the rate budget could not be updated after a send (%s: %s)", type(exc).__name__,
+                                failure_reason(exc))
