@@ -726,7 +726,11 @@ class Outflow:
         finally:
             self._waiting -= 1
         self._lock.release()  # flush takes it again at once (nothing else runs in between on this loop)
-        return await self.flush()
+        try:
+            return await self.flush()
+        except DBAPIError as exc:  # nobody awaits a kick: one line, and the next pass tries again
+            log.warning("a delivery pass stopped: the database failed (%s)", failure_reason(exc))
+            return {}
 
     async def sweep(self, sweeper, now: datetime):  # noqa: ANN001, ANN201
         """A whole sweep (record, deliver, post) as one pass: never beside another pass of this process."""
