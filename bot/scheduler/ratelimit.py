@@ -184,7 +184,8 @@ class SharedBudget:
         keys = sorted({chat, bot, *permits})
         now_us = int(self.wall() * 1_000_000)
         with self.engine.begin() as conn:
-            query = t.select().where(t.c.key.in_(keys))
+            # Rows locked in one order by every process (a scan's order would deadlock two of them).
+            query = t.select().where(t.c.key.in_(keys)).order_by(t.c.key)
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update()
             next_at = {row.key: row.next_at for row in conn.execute(query)}
