@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, select
 
-from bot.domain.balances import BUCKETS, Balance, compute_balance
+from bot.domain.balances import BUCKETS, Balance, OpenItem, compute_balance
 from bot.domain.money import cents_str
 from bot.domain.pauses import item_status
 from bot.services.customers import CustomerRow, Found, customers_by_id, find
@@ -61,18 +61,22 @@ def balance_document(conn: Connection, customer: CustomerRow, as_of: date) -> di
         "as_of": as_of.isoformat(),
         "credit_hold": bool(customer.credit_hold),
         "balances": [currency_balance_json(b) for b in bal.balances],
-        "open_items": [
-            {
-                "doc_ref": i.ref,
-                "type": i.type,
-                "due_date": i.due_date.isoformat(),
-                "open_amount": cents_str(i.open_cents),
-                "currency": i.currency,
-                "days_overdue": i.days_overdue,
-                "status": item_status(i.ref, pauses, as_of),
-            }
-            for i in bal.open_items
-        ],
+        "open_items": [open_item_json(i, pauses, as_of) for i in bal.open_items],
+    }
+
+
+def open_item_json(item: OpenItem, pauses, as_of: date) -> dict:  # noqa: ANN001  (load_pauses' value)
+    """One entry of the balance JSON's `open_items` (DESIGN "Interfaces"): doc_ref, type, due_date,
+    open_amount (decimal string), currency, days_overdue (as_of − due date, may be negative) and
+    status (disputed, claimed, in_plan, promised, on_hold or open, the first that applies)."""
+    return {
+        "doc_ref": item.ref,
+        "type": item.type,
+        "due_date": item.due_date.isoformat(),
+        "open_amount": cents_str(item.open_cents),
+        "currency": item.currency,
+        "days_overdue": item.days_overdue,
+        "status": item_status(item.ref, pauses, as_of),
     }
 
 

@@ -35,10 +35,9 @@ from bot.domain.dso import DSO_MONTHS, dso_countback, monthly_sales
 from bot.domain.ladder import CustomerFacts
 from bot.domain.money import cents_str
 from bot.domain.next_step import project_next_step
-from bot.domain.pauses import item_status
 from bot.domain.payer_rating import LOOKBACK_DAYS, rate_payer
 from bot.domain.policy import Policy
-from bot.services.balances import currency_balance_json
+from bot.services.balances import currency_balance_json, open_item_json
 from bot.services.customers import CustomerRow
 from bot.services.reports import dso_document, rating_document
 from storage import approvals, case_reads, heads_ups, outbox, report_reads
@@ -58,18 +57,7 @@ def owe_facts(conn: Connection, customer: CustomerRow, *, now: datetime, policy:
     docs, pays = ledgers(conn, [c.id], doc_ids)[c.id]
     bal = compute_balance(docs, pays, as_of, customer_currency=c.currency, credit_limit_cents=c.credit_limit_cents)
     pauses = load_pauses(conn, [c.id])[c.id]
-    items = [
-        {
-            "doc_ref": i.ref,
-            "type": i.type,
-            "due_date": i.due_date.isoformat(),
-            "open_amount": cents_str(i.open_cents),
-            "currency": i.currency,
-            "days_overdue": i.days_overdue,
-            "status": item_status(i.ref, pauses, as_of),
-        }
-        for i in bal.open_items
-    ]
+    items = [open_item_json(i, pauses, as_of) for i in bal.open_items]
     promises_broken, plans_broken = report_reads.broken_commitments(
         conn, [c.id], as_of - timedelta(days=LOOKBACK_DAYS), as_of
     ).get(c.id, (0, 0))

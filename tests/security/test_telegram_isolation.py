@@ -4,30 +4,10 @@ guessed links, rate limits). Here: A's link taken by another chat, HTML in every
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 
 from storage.tables import Contact
-from tests.fakes.telegram_api import FakeTelegram
-from tests.handlers.telegram.harness import ACME_CHAT, STRANGER, BotRig, load_ledger, make_app, texts
-
-
-@pytest.fixture
-async def rig(database_url: str, tmp_path: Path) -> AsyncIterator[BotRig]:
-    async with FakeTelegram(chat_burst=30) as tg:
-        app = make_app(database_url, tg)
-        load_ledger(app, tmp_path)
-        the_rig = BotRig(app, tg)
-        await the_rig.start()
-        try:
-            yield the_rig
-        finally:
-            await the_rig.stop()
-            app.engine.dispose()
-    assert not tg.internal_errors, tg.internal_errors
+from tests.handlers.telegram.harness import ACME_CHAT, STRANGER, BotRig, texts
 
 
 async def test_a_link_used_by_one_chat_tells_another_chat_nothing(rig: BotRig) -> None:

@@ -8,12 +8,16 @@ position in that snapshot (`i3`), never a ref, so callback data stay short and s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 from bot.handlers.telegram.conversation import Turn
 from bot.services.debtor_items import documents_held, open_item_choices, refs_in_proposed_plans
 
 PAGE = 8
+
+S = TypeVar("S")  # a flow's State
 
 
 def snapshot(t: Turn, exclude: frozenset[str] = frozenset()) -> list[dict]:
@@ -143,6 +147,22 @@ def yes_no(t: Turn) -> bool | None:
         return t.code == "y"
     t.note("common.use_buttons")
     return None
+
+
+def confirmed(
+    t: Turn, stay: S, back: S, record: Callable[[Turn], S | None], forget: tuple[str, ...] = ("sel",)
+) -> S | None:
+    """The answer to a flow's final "is that right?": Yes records (`record(t)`, the flow's next
+    state or None when it ends), No forgets the choice (`forget`: keys of t.data) and goes `back`
+    to choosing, anything else stays on `stay` with a note to use the buttons."""
+    yes = yes_no(t)
+    if yes is None:
+        return stay
+    if not yes:
+        for key in forget:
+            t.data.pop(key, None)
+        return back
+    return record(t)
 
 
 def still_theirs(t: Turn, refs: list[str]) -> bool:

@@ -9,11 +9,12 @@ the bot said there, and what it recorded in the database.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from telegram.ext import Application, ExtBot
 from telegram.request import HTTPXRequest
@@ -158,3 +159,22 @@ class BotRig:
 
 def texts(messages: Iterable[ChatMessage]) -> str:
     return "\n---\n".join(m.plain_text for m in messages)
+
+
+@pytest.fixture
+async def rig(database_url: str, tmp_path: Path) -> AsyncIterator[BotRig]:
+    """The rig: a fake Bot API on the test's loop, the small ledger, the real Application polling it.
+
+    chat_burst: the conversation tests answer faster than a person would; the shared rate budget
+    (its own tests, and test_rate_budget_keeps_replies_under_the_chat_limit) keeps 1/s."""
+    async with FakeTelegram(chat_burst=30) as tg:
+        app = make_app(database_url, tg)
+        load_ledger(app, tmp_path)
+        the_rig = BotRig(app, tg)
+        await the_rig.start()
+        try:
+            yield the_rig
+        finally:
+            await the_rig.stop()
+            app.engine.dispose()
+    assert not tg.internal_errors, tg.internal_errors

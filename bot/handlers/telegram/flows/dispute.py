@@ -75,13 +75,7 @@ def answer(t: Turn, state: State) -> State | None:
         t.data["details"] = t.text[:MAX_TEXT]
         return State.CONFIRM
     if state is State.CONFIRM:
-        yes = choose.yes_no(t)
-        if yes is None:
-            return State.CONFIRM
-        if not yes:
-            t.data.pop("sel", None)
-            return State.INVOICE
-        return _record(t)
+        return choose.confirmed(t, State.CONFIRM, State.INVOICE, _record)
     return None
 
 

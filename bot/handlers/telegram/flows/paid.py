@@ -115,13 +115,7 @@ def answer(t: Turn, state: State) -> State | None:
         t.note("paid.receipt_needed")
         return State.RECEIPT
     if state is State.CONFIRM:
-        yes = choose.yes_no(t)
-        if yes is None:
-            return State.CONFIRM
-        if not yes:
-            d.pop("sel", None)
-            return State.INVOICES
-        return _record(t)
+        return choose.confirmed(t, State.CONFIRM, State.INVOICES, _record)
     return None
 
 

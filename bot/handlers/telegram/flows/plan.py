@@ -98,13 +98,7 @@ def answer(t: Turn, state: State) -> State | None:
     if state is State.DATES:
         return _answer_dates(t)
     if state is State.CONFIRM:
-        yes = choose.yes_no(t)
-        if yes is None:
-            return State.CONFIRM
-        if not yes:
-            t.data.pop("sel", None)
-            return State.INVOICES
-        return _record(t)
+        return choose.confirmed(t, State.CONFIRM, State.INVOICES, _record)
     return None
 
 

@@ -105,14 +105,7 @@ def answer(t: Turn, state: State) -> State | None:
         d["date"] = day.isoformat()
         return State.CONFIRM
     if state is State.CONFIRM:
-        yes = choose.yes_no(t)
-        if yes is None:
-            return State.CONFIRM
-        if not yes:
-            for key in ("sel", "account"):
-                d.pop(key, None)
-            return State.INVOICE
-        return _record(t)
+        return choose.confirmed(t, State.CONFIRM, State.INVOICE, _record, forget=("sel", "account"))
     return None
 
 
