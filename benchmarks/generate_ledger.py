@@ -21,7 +21,10 @@ whatever is left of randomly chosen open invoices until about S of all invoices
 are fully paid, so that fewer reminders fall due; rows written without it are
 unchanged. A summary of open/settled invoices goes to stderr when it is given.
 --open-due N (optional, for the sweep right after an import) instead settles in full
-every invoice due by --as-of but about N: a long paid history, N open and due.
+every invoice with a reminder due the day after --as-of but about N: a long paid history,
+N open and due. "A reminder due" is the packaged ladder's: overdue, or falling due within
+PRE_DUE_DAYS of that day (its pre_due step, 3 days before the due date); those paid early
+are paid by --as-of. The others not due yet stay as the payments above left them.
 """
 
 from __future__ import annotations
@@ -91,6 +94,9 @@ TERMS, TERMS_WEIGHTS = ("30", "15", "45", "60", ""), (70, 8, 10, 7, 5)
 METHODS = {"USD": ("wire", "ACH", "check", "card"), "EUR": ("wire", "SEPA transfer", "card"),
            "BRL": ("pix", "boleto", "wire")}
 SPAN_DAYS = 400
+# --open-due: an invoice due up to this many days after --as-of has a reminder due the day after it
+# (the packaged ladder's pre_due step is 3 days before the due date; the sweep runs the next day).
+PRE_DUE_DAYS = 4
 
 
 def money(cents: int) -> str:
@@ -270,7 +276,7 @@ def main(argv: list[str] | None = None) -> None:
     def settle_due_rows(n: int):
         # Like settle_rows: every row above stays as it is without --open-due.
         prng = random.Random(f"open-due:{args.seed}")
-        due = [i for i in range(n_inv) if left[i] and inv_due[i] <= SPAN_DAYS]
+        due = [i for i in range(n_inv) if left[i] and inv_due[i] <= SPAN_DAYS + PRE_DUE_DAYS]
         keep = min(1.0, args.open_due / len(due)) if due else 0.0
         extra = 0
         for i in due:
@@ -283,8 +289,8 @@ def main(argv: list[str] | None = None) -> None:
             cur = inv_cur[i]
             yield (f"PAY-{n:07d}", f"C{inv_cust[i] + 1:06d}", day[when], money(cents), cur,
                    prng.choice(METHODS.get(cur, ("wire",))), f"INV-{i + 1:07d}:{money(cents)}")
-        print(f"invoices: {n_inv}; due by --as-of and open: {len(due)}; settled by {extra} extra payments; "
-              f"due and open now: {sum(1 for i in due if left[i])}; not due yet: "
+        print(f"invoices: {n_inv}; with a reminder due (overdue or pre-due) and open: {len(due)}; settled by "
+              f"{extra} extra payments; reminder due and open now: {sum(1 for i in due if left[i])}; not due yet: "
               f"{sum(1 for i in range(n_inv) if inv_due[i] > SPAN_DAYS)}", file=sys.stderr)
 
     write(args.out_dir / "payments.csv",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -13,6 +15,9 @@ from bot.app import build_sweeper
 from bot.cli_help import epilog
 from bot.cli_support import FORMAT_HELP, Fmt, build_app, customer_errors, err, fail, out, parse_day, print_json
 from bot.scheduler.delivery import run_sync
+
+if TYPE_CHECKING:
+    from bot.services.holds import HoldChange
 
 policy_app = typer.Typer(
     help="The dunning policy (COLLECTBOT_POLICY_FILE, or the packaged default).",
@@ -252,7 +257,11 @@ def hold(
     reason: str = typer.Option(None, "--reason", help="Required (unless --release): why, kept in the timeline."),
     release: bool = typer.Option(False, "--release", help="End the active hold instead."),
 ) -> None:
-    """Pause reminders for a customer or one document until a date (or --release)."""
+    """Pause reminders for a customer or one document until a date (or --release).
+
+    The hold covers every local date of the customer up to and including --until. A date already
+    past is accepted (sweeps replayed with an earlier --now see it) with a note on stderr.
+    """
     from bot.services import holds
 
     the_app = build_app()
@@ -267,6 +276,24 @@ def hold(
             done = holds.hold(the_app.engine, target, until=day, reason=reason.strip(), actor="cli", now=the_app.now())
     what = "hold released" if release else f"reminders held until {done.until} inclusive"
     err.print(f"{done.subject} ({done.customer.name}): {what}", markup=False)
+    if not release:
+        _note_past_hold(done, the_app.now())
+
+
+def _note_past_hold(done: HoldChange, now: datetime) -> None:
+    """Say on stderr when a hold's last day is already past at the clock's `now` in the customer's own
+    time zone: such a hold pauses no sweep from now on. Only a notice, never a refusal: DESIGN
+    ("Ladder dates and windows") keeps `--until` apart from the real clock, so a hold for a past
+    date still covers sweeps replayed with an earlier `--now`."""
+    from zoneinfo import ZoneInfo
+
+    today = now.astimezone(ZoneInfo(done.customer.timezone or "UTC")).date()
+    if done.until < today:
+        err.print(
+            f"note: --until {done.until} is already past (today is {today} for {done.customer.ref}): "
+            "this hold pauses no sweep from now on, only sweeps run with an earlier --now",
+            markup=False,
+        )
 
 
 def credit_hold(

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from typer.core import TyperCommand
 
 from bot.app import App
 from bot.clock import FixedClock
@@ -134,3 +135,65 @@ def resolve_or_fail(engine: Engine, query: str) -> CustomerRow:
         found = lookup(engine, query)
     note_lenient(query, found)
     return found.customer
+
+
+class DashArgCommand(TyperCommand):
+    """A command whose positional arguments may start with `-` when they cannot be one of its options:
+    `collectbot balance "-2+3 SA"` or `collectbot hold -X1 ...` name a customer or document, as
+    `balance -- "-2+3 SA"` always did. A word starting with `--`, or with one of the command's own
+    short options, is still read as an option (a mistyped option stays an error, not a customer)."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        """Click's parsing, after `split_words` has put such words after a `--`. How many positional
+        words the line had is left in `ctx.meta[POSITIONAL_WORDS]` for the error line."""
+        options, positional, moved = split_words(self.get_params(ctx), args)
+        ctx.meta[POSITIONAL_WORDS] = len(positional)
+        return super().parse_args(ctx, [*options, "--", *positional] if moved else args)
+
+
+POSITIONAL_WORDS = "collectbot.positional_words"
+
+
+def split_words(params: list, args: list[str]) -> tuple[list[str], list[str], bool]:  # noqa: ANN001
+    """`args` as (options with their values, positional words in order, whether a positional word starts
+    with a single `-` and is none of `params`' options: such a word must go after a `--` for Click)."""
+    takes_value = {}
+    for p in params:
+        if getattr(p, "param_type_name", "") == "option":
+            for name in (*p.opts, *p.secondary_opts):
+                takes_value[name] = not (p.is_flag or p.count)
+    options: list[str] = []
+    positional: list[str] = []
+    moved = False
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word == "--":
+            positional.extend(args[i + 1 :])
+            break
+        name = word.split("=", 1)[0] if word.startswith("--") else word
+        if name in takes_value:
+            options.append(word)
+            if takes_value[name] and name == word and i + 1 < len(args):
+                i += 1
+                options.append(args[i])
+        elif len(word) > 1 and word.startswith("-"):
+            if word.startswith("--") or word[:2] in takes_value:
+                options.append(word)  # an option, mistyped or with its value attached: Click's to judge
+            else:
+                positional.append(word)
+                moved = True
+        else:
+            positional.append(word)
+        i += 1
+    return options, positional, moved
+
+
+def accept_dash_args(app: typer.Typer) -> None:
+    """Make every command of `app` (and of its sub-apps) a DashArgCommand, unless it names its own class."""
+    for info in app.registered_commands:
+        if info.cls in (None, TyperCommand):
+            info.cls = DashArgCommand
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            accept_dash_args(group.typer_instance)

@@ -47,6 +47,7 @@ from bot.services import cases
 from bot.services.balances import aging_document, balance_document
 from bot.services.customers import resolve
 from bot.services.linking import new_token
+from messages.words import step_words
 from storage import ledger_writes
 from storage.migrate import upgrade_lock_file
 from storage.tables import Customer, Document, Event, StaffAlert, StepApproval
@@ -422,7 +423,7 @@ _STYLE = {
 
 def _step(name: str) -> str:
     """A ladder step as people say it: pre_due -> pre-due, formal_notice -> formal notice."""
-    return {"pre_due": "pre-due"}.get(name, name.replace("_", " "))
+    return step_words(name)
 
 
 def _doc_ref(conn, document_id: int) -> str:  # noqa: ANN001

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import count
+from itertools import count, repeat
 from operator import itemgetter
 from pathlib import Path
 
@@ -220,7 +220,7 @@ def _import(
         lines, records = _records(text, sep, order)
         if progress is not None:
             records = progress(records)
-        with engine.connect() as conn:
+        with engine.connect() as conn, ledger_writes.import_session(conn):
             tx = conn.begin()
             try:
                 changes = _IMPORTERS[kind](conn, _Source(lines, records), ctx, dry_run)
@@ -342,7 +342,7 @@ def _settle_payments(
         arming.settle(conn, changes.customers, documents=documents)
     else:  # the table was empty: its rows are the file's, no need to read them back
         rows = payments.rows  # each allocates no more than itself: the row rule refused any other
-        paid = [(r[1], r[4], r[3], r[2], True) for r in rows]
+        paid = list(zip(*(map(itemgetter(i), rows) for i in (1, 4, 3, 2)), repeat(True)))
         parts = [(r[1], r[4], ref, cents, r[2]) for r in rows for ref, cents in r[6]]
         arming.settle(conn, changes.customers, documents=documents, payments=(paid, parts))
 

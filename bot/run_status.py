@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 
-SLACK_MODES = ("socket", "http")
+SLACK_MODES = ("socket", "http", "http-waiting", "alerts")
 
 
 def _set(secret: SecretStr | None) -> bool:
@@ -36,11 +36,18 @@ def telegram_line(settings: Settings, username: str | None) -> str:
 
 
 def slack_line(settings: Settings, mode: str | None) -> str:
-    """`mode`: "socket" or "http" when the Slack adapter was started, else None (the reason comes from the settings)."""
+    """`mode`: the started Slack adapter's ("socket", "http", "http-waiting", "alerts"), else None (the reason
+    comes from the settings)."""
     if mode == "socket":
         return "Slack: on (socket mode)"
     if mode == "http":
         return f"Slack: on (http, port {settings.slack_http_port}, /slack/events)"
+    if mode == "http-waiting":
+        return (f"Slack: on (http, port {settings.slack_http_port} in use by another instance: this one listens "
+                "when it is free; alerts posted meanwhile)")
+    if mode == "alerts":
+        return ("Slack: alerts only: neither SLACK_APP_TOKEN (socket mode) nor SLACK_SIGNING_SECRET (http) is set "
+                "(alerts and reports posted, nothing received from Slack)")
     to_log = " (staff alerts go to the log)"
     if not _set(settings.slack_bot_token):
         return "Slack: off: SLACK_BOT_TOKEN not set" + to_log

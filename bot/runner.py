@@ -9,6 +9,9 @@
   DELIVERY_SECONDS (dead claims, pending debtor messages, pending staff alerts). With an
   interval of 0 neither runs; start-up still delivers what earlier processes left pending, and
   `Outflow.kick()` (for adapters that record notices) delivers at once.
+- Several `run`s on one database: one polls Telegram (an elected role, bot.scheduler.roles), the
+  others send and take over when it stops; each looks every few seconds for claims left by one
+  that died (bot.scheduler.peers) and settles them at once.
 - Database work runs in bot.scheduler.dbpool's bounded thread pool, never on the loop.
 
 The database, not the scheduler, records what was sent, so a restart never repeats a reminder.
@@ -17,10 +20,12 @@ The database, not the scheduler, records what was sent, so a restart never repea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -30,9 +35,14 @@ from bot.run_status import status_lines
 from bot.scheduler.dbpool import run_db
 from bot.scheduler.delivery import Outflow
 
+if TYPE_CHECKING:
+    from bot.scheduler.roles import SoleRole
+
 log = logging.getLogger("collectbot.run")
 
 DELIVERY_SECONDS = 30  # how often `run` looks for pending messages and alerts (when the sweep is scheduled)
+POLLER_RETRY_SECONDS = 3.0  # how often a sending-only instance tries to become the Telegram poller
+ALLOWED_UPDATES = ["message", "callback_query"]
 
 
 class Adapter(Protocol):
@@ -58,6 +68,9 @@ class TelegramAdapter:
         self.app = app
         self.application = build_application(app)
         self._webhook = False
+        self._role: SoleRole | None = None  # the poller role (long polling only)
+        self._watch: asyncio.Task | None = None
+        self.took_over: Callable[[], None] | None = None  # called when this instance takes over polling
 
     @property
     def channel(self):  # noqa: ANN201
@@ -79,7 +92,7 @@ class TelegramAdapter:
         except TelegramUnavailable as exc:
             raise SystemExit(f"error: {exc}") from None
         await application.start()
-        allowed = ["message", "callback_query"]
+        allowed = ALLOWED_UPDATES
         if settings.telegram_webhook_url:
             secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
             try:
@@ -96,15 +109,83 @@ class TelegramAdapter:
             self._webhook = True
             log.info("the debtor's Telegram bot @%s takes updates by webhook on %s:%d",
                      application.bot.username, settings.telegram_webhook_listen, settings.telegram_webhook_port)
+            log.info("Telegram role: webhook: every instance takes the updates its load balancer gives it")
         else:
-            await application.updater.start_polling(allowed_updates=allowed)
-            log.info("the debtor's Telegram bot is polling as @%s", application.bot.username)
+            await self._elect()
+            self._watch = asyncio.get_running_loop().create_task(self._keep_electing(), name="telegram-poller-role")
+
+    @property
+    def role(self) -> str:
+        """"webhook", "poller" (this instance long-polls getUpdates) or "sender" (another one polls)."""
+        if self._webhook:
+            return "webhook"
+        return "poller" if self._role is not None and self._role.held else "sender"
+
+    async def _elect(self, *, took_over: bool = False) -> bool:
+        """Poll if no other instance on the database does (bot.scheduler.roles.SoleRole); True when polling."""
+        from bot.scheduler.roles import SoleRole
+
+        if self._role is None:
+            bot_id = self.app.settings.telegram_bot_token.get_secret_value().strip().split(":", 1)[0]  # type: ignore[union-attr]
+            self._role = SoleRole(self.app.engine, f"telegram-poller:{bot_id}")
+        if not await run_db(self._role.try_take):
+            if not took_over:
+                log.info("Telegram role: sender: another instance on this database polls for updates; this one "
+                         "sweeps and delivers, and takes over polling within %.0f s if that one stops",
+                         POLLER_RETRY_SECONDS)
+            return False
+        try:
+            await self.application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)  # type: ignore[union-attr]
+        except BaseException:
+            await run_db(self._role.release)
+            raise
+        log.info("Telegram role: poller: the debtor's bot @%s polls for updates (the one poller on this database)%s",
+                 self.application.bot.username,
+                 ": took over (the previous poller stopped or lost its database session)" if took_over else "")
+        if took_over and self.took_over is not None:
+            self.took_over()
+        return True
+
+    async def _keep_electing(self) -> None:
+        """Every POLLER_RETRY_SECONDS: a sender tries to become the poller; the poller checks that its role
+        (its database session) is still there, and stops polling when it is not (another may poll now)."""
+        updater, role = self.application.updater, self._role
+        assert updater is not None and role is not None
+        unreachable = False
+        while True:
+            await asyncio.sleep(POLLER_RETRY_SECONDS)
+            if role.held:
+                try:
+                    kept = await run_db(role.still_held)
+                except Exception:  # noqa: BLE001 - the database out of reach: the role may be someone else's now
+                    kept = False
+                    with contextlib.suppress(Exception):
+                        await run_db(role.release)
+                if not kept and updater.running:
+                    log.warning("Telegram role: sender: lost the poller role (its database session); stopped polling")
+                    await updater.stop()
+                continue
+            try:
+                await self._elect(took_over=True)
+                unreachable = False
+            except Exception as exc:  # noqa: BLE001 - the database or Telegram out of reach: try again later
+                if not unreachable:
+                    log.warning("Telegram role: cannot take over polling now (%s); trying again every %.0f s",
+                                type(exc).__name__, POLLER_RETRY_SECONDS)
+                unreachable = True
 
     async def stop(self) -> None:
-        """Stop taking updates, then the Application (the reverse of start)."""
+        """Stop taking updates, give up the poller role, then the Application (the reverse of start)."""
         application = self.application
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+            self._watch = None
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
+        if self._role is not None:
+            await run_db(self._role.release)
         if application.running:
             await application.stop()
         await application.shutdown()
@@ -154,6 +235,21 @@ async def _delivery_job(outflow: Outflow) -> None:
     await outflow.flush()
 
 
+async def _watch_dead_claims(app: App, outflow: Outflow) -> None:
+    """Every WATCH_SECONDS: claims left by a process that died ask for a delivery pass (bot.scheduler.peers)."""
+    from bot.scheduler.peers import WATCH_SECONDS, dead_claims_waiting
+
+    while True:
+        await asyncio.sleep(WATCH_SECONDS)
+        try:
+            dead = await run_db(dead_claims_waiting, app.engine)
+        except Exception:  # noqa: BLE001 - the database out of reach: the delivery path says so itself
+            continue
+        if dead:
+            log.info("another instance stopped with messages or alerts in flight: settling them now")
+            outflow.kick()
+
+
 async def serve(app: App) -> None:
     """Run until SIGINT or SIGTERM."""
     stop = asyncio.Event()
@@ -172,7 +268,11 @@ async def serve(app: App) -> None:
         clock=app.now,
     )
     app.outflow = outflow  # type: ignore[attr-defined]  # adapters that record notices kick it
+    if telegram is not None:
+        # Taking over polling means the poller stopped: a pass now finds its claims dead (unknown or freed).
+        telegram.took_over = outflow.kick
     scheduler = AsyncIOScheduler(timezone=app.settings.timezone)
+    watch: asyncio.Task | None = None
     try:
         for adapter in found:
             await adapter.start()
@@ -216,10 +316,13 @@ async def serve(app: App) -> None:
             log.info("%s", line)
         scheduler.start()
         outflow.kick()  # what stopped processes left pending (not a sweep)
+        watch = asyncio.get_running_loop().create_task(_watch_dead_claims(app, outflow), name="dead-claims")
         log.info("collectbot is running; SIGINT or SIGTERM stops it")
         await stop.wait()
         log.info("stopping")
     finally:
+        if watch is not None:
+            watch.cancel()
         if scheduler.running:
             scheduler.shutdown(wait=False)
         await outflow.drain()

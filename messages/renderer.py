@@ -26,6 +26,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from messages.formatting import format_date, format_money, format_number, ltr
 from messages.locales import DEFAULT_LOCALE, formatting_locale, language_of, template_language
+from messages.words import words
 
 PACKAGED_DIR = Path(__file__).resolve().parent
 EXTENSIONS = (".html.j2", ".txt.j2")  # Telegram HTML first, then plain text (Slack mrkdwn)
@@ -64,7 +65,7 @@ def _environment(directory: Path, *, sandboxed: bool) -> Environment:
         # Packaged templates only change with a release; an operator may edit theirs live.
         auto_reload=sandboxed,
     )
-    env.filters.update(money=_money_filter, date=_date_filter, number=_number_filter, ltr=ltr)
+    env.filters.update(money=_money_filter, date=_date_filter, number=_number_filter, ltr=ltr, words=words)
     return env
 
 

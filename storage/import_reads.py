@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
+from operator import itemgetter
 
 from sqlalchemy import Connection
 
@@ -152,7 +153,7 @@ def compare(rows: Sequence[tuple], stored: Mapping[str, tuple], width: int, cust
                 if customer_at is not None:
                     changes.customers.add(old[customer_at])
     if customer_at is not None:
-        changes.customers.update(r[1] for r in chain(changes.new, changes.changed))
+        changes.customers.update(map(itemgetter(1), chain(changes.new, changes.changed)))
     return changes
 
 

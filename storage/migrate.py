@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, text
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0009_slack"
+HEAD_REVISION = "0013_sweep_reads"
 _PG_LOCK_KEY = 0x636F6C6C  # "coll"
 
 
@@ -47,11 +47,17 @@ def upgrade_lock_file(engine: Engine) -> str | None:
     (removing a lock file others may wait on is a race); a program that owns a throw-away
     database, like `collectbot demo`, removes it with the database.
     """
+    return sqlite_lock_file(engine, "migrate")
+
+
+def sqlite_lock_file(engine: Engine, purpose: str) -> str | None:
+    """`collectbot-<purpose>-<digest of the database path>.lock` in the temp directory: a file every
+    process on this host using that SQLite database finds (None for other databases, or in memory)."""
     db = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not db or db == ":memory:":
+    if not db or db == ":memory:" or db.startswith("file::memory:"):
         return None
     digest = hashlib.sha256(os.path.abspath(db).encode()).hexdigest()[:16]
-    return os.path.join(tempfile.gettempdir(), f"collectbot-migrate-{digest}.lock")
+    return os.path.join(tempfile.gettempdir(), f"collectbot-{purpose}-{digest}.lock")
 
 
 @contextmanager

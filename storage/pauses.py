@@ -23,9 +23,12 @@ _DISPUTED = (
     "OR (ds.status = {p} AND di.credited_cents >= (SELECT COALESCE(SUM(cn.amount_cents), 0) FROM document cn "
     "WHERE cn.customer_id = ds.customer_id AND cn.type = {p} AND cn.related_ref = d.ref)))"
 )
+# Only a debtor's claim is ever `claimed` (the import writes confirmed payments): read through the claims'
+# own index (storage.tables.DEBTOR_CLAIMS), not every payment of every candidate (`+p.customer_id` keeps
+# SQLite's planner off the index of all payments by customer).
 _CLAIMED = (
     "SELECT p.customer_id, a.document_ref, p.created_at FROM payment p JOIN allocation a ON a.payment_id = p.id "
-    "WHERE p.customer_id IN ({ids}) AND p.status = {p}"
+    "WHERE p.source = 'debtor' AND +p.customer_id IN ({ids}) AND p.status = {p}"
 )
 _IN_PLAN = (
     "SELECT pl.customer_id, d.ref FROM payment_plan pl JOIN plan_item pi ON pi.plan_id = pl.id "

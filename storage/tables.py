@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from bot.domain.statuses import DisputeStatus, HoldStatus, PaymentStatus, PlanStatus, PromiseStatus
 from storage.types import UTCDateTime
+
+# ix_payment_debtor's condition, and the same written out literally for a query that should use that index
+# (a bound parameter in its place would not let SQLite's planner see that the partial index covers it).
+_DEBTOR = "source = 'debtor'"
+DEBTOR_CLAIMS = "payment.source = 'debtor'"
 
 
 def _ts(nullable: bool = False, index: bool = False) -> Column:
@@ -100,6 +105,10 @@ class Document(SQLModel, table=True):
 
 class Payment(SQLModel, table=True):
     __tablename__ = "payment"
+    # The debtors' claims alone (migration 0013): what every sweep asks about, among a million imported payments.
+    __table_args__ = (
+        Index("ix_payment_debtor", "customer_id", sqlite_where=text(_DEBTOR), postgresql_where=text(_DEBTOR)),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(unique=True, max_length=64)
@@ -472,3 +481,20 @@ class SlackEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     received_at: datetime = Field(sa_column=_ts(index=True))
+
+
+class ScheduledReport(SQLModel, table=True):
+    """A scheduled Slack report (the daily digest, the weekly summary) for one period, claimed before it is
+    posted: one row per (kind, period) across every process on the database, so it is posted once."""
+
+    __tablename__ = "scheduled_report"
+    __table_args__ = (UniqueConstraint("kind", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # "digest" | "weekly"
+    period: str = Field(max_length=16)  # the company date it is for, YYYY-MM-DD
+    status: str = Field(max_length=16)  # "posting" | "posted" | "failed"
+    claimed_by: str = Field(default="", max_length=128)  # the claim holder's token (bot.scheduler.claims)
+    slack_ts: str = Field(default="", max_length=64)  # "channel ts" once posted
+    error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(sa_column=_ts())

@@ -94,3 +94,44 @@ def test_import_contract_holds() -> None:
         [*cmd, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
     )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+
+
+EDGES = sorted(
+    [*(ROOT / "bot" / "handlers").rglob("*.py"), *(ROOT / "bot").glob("cli*.py")],
+    key=lambda p: str(p),
+)
+ENGINE_CALLS = ("connect", "begin", "raw_connection")
+STATEMENT_CALLS = ("execute", "scalar", "scalars", "exec_driver_sql")
+
+
+def _name(node: ast.AST) -> str:
+    """The last name of an expression: `engine` for `self.app.engine`, `conn` for `conn`."""
+    return node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
+
+
+def transaction_calls(tree: ast.AST) -> list[str]:
+    """Calls that open a connection or run a statement: `engine.connect()`, `app.engine.begin()`,
+    `conn.execute(...)` and the like (a service call that does so is the edges' way)."""
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        owner = _name(node.func.value).lower()
+        if (node.func.attr in ENGINE_CALLS and "engine" in owner) or (
+            node.func.attr in STATEMENT_CALLS and owner in ("conn", "connection", "session", "db")
+        ):
+            found.append(f".{node.func.attr}() at line {node.lineno}")
+    return found
+
+
+@pytest.mark.parametrize("module", EDGES, ids=lambda p: str(p.relative_to(ROOT / "bot")))
+def test_the_edges_open_no_connection_and_run_no_statement(module: Path) -> None:
+    """The CLI and the Telegram and Slack handlers own no connection or transaction: the services do
+    (the import contract `thin-edges` forbids the tables and SQL helpers; this catches the calls)."""
+    calls = transaction_calls(ast.parse(module.read_text(encoding="utf-8")))
+    assert not calls, f"{module.relative_to(ROOT)} runs database work itself: {calls}"
+
+
+def test_a_connection_in_a_handler_is_caught() -> None:
+    tree = ast.parse("def f(app):\n    with app.engine.connect() as conn:\n        conn.execute(q)\n")
+    assert transaction_calls(tree) == [".connect() at line 2", ".execute() at line 3"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from bot.domain.ledger import CREDIT_TYPES, ITEM_TYPES, Doc, Pay
+from bot.domain.ledger import CREDIT_TYPES, ITEM_TYPES, Doc, Opening, Pay
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 
@@ -119,18 +119,34 @@ def compute_balance(
     *,
     customer_currency: str | None = None,
     credit_limit_cents: int | None = None,
+    opening: Iterable[Opening] = (),
 ) -> Balance:
-    """Apply the balance rules to one customer's ledger at `as_of`."""
+    """Apply the balance rules to one customer's ledger at `as_of`.
+
+    `opening`: the settled history summed per currency instead of listed in `docs` and `payments`
+    (bot.domain.ledger.Opening says when that is exact); the answer is the same as from the whole
+    ledger. Raises ValueError for an `as_of` before an opening's `since`.
+    """
     counted_docs = [d for d in docs if d.issue_date <= as_of]
     counted_pays = [p for p in payments if p.date <= as_of]
     currencies = {d.currency for d in counted_docs} | {p.currency for p in counted_pays}
+    adjust: dict[str, int] = {}
+    for o in opening:
+        if as_of < o.since:
+            raise ValueError(f"an opening position from {o.since} says nothing of a balance at {as_of}")
+        adjust[o.currency] = adjust.get(o.currency, 0) + o.credit_cents - o.settled_cents
+    currencies.update(adjust)
 
     results: list[CurrencyBalance] = []
     items: list[OpenItem] = []
+    by_currency: dict[str, tuple[list[Doc], list[Pay]]] = {c: ([], []) for c in currencies}
+    for d in counted_docs:
+        by_currency[d.currency][0].append(d)
+    for p in counted_pays:
+        by_currency[p.currency][1].append(p)
     for currency in sorted(currencies):
-        cur_docs = [d for d in counted_docs if d.currency == currency]
-        cur_pays = [p for p in counted_pays if p.currency == currency]
-        open_map, unapplied = _apply(cur_docs, cur_pays)
+        cur_docs, cur_pays = by_currency[currency]
+        open_map, unapplied = _apply(cur_docs, cur_pays, adjust=adjust.get(currency, 0))
         cur_items = [
             OpenItem(
                 ref=d.ref,
@@ -172,11 +188,13 @@ def compute_balance(
 
 
 def _apply(
-    docs: list[Doc], pays: list[Pay], applied: Callable[[str, _Credit, int], None] | None = None
+    docs: list[Doc], pays: list[Pay], applied: Callable[[str, _Credit, int], None] | None = None, adjust: int = 0
 ) -> tuple[dict[str, int], int]:
     """Steps 1-4 for one currency: returns open cents per item ref, and unapplied credit.
 
     `applied(item ref, credit, cents)`, when given, hears every reduction (for `applications`).
+    `adjust`: what an opening position adds to step 3's credit (its credit less its settled items'
+    amounts: the credit those items took, whatever steps took it, and the rest for the others).
     """
     items = {d.ref: d for d in docs if d.type in ITEM_TYPES}
     open_map = {ref: d.amount_cents for ref, d in items.items()}
@@ -209,8 +227,19 @@ def _apply(
             pool.append(_Credit(pay.date, pay.ref, left))
 
     # 3. The rest, oldest credit first, to the oldest open items.
-    pool.sort(key=lambda c: (c.date, c.ref))
     queue = [d.ref for d in sorted(items.values(), key=_item_sort_key)]
+    if applied is None:  # only the open amounts: they depend on the total poured, not on which credit
+        left = sum(c.cents for c in pool) + adjust
+        for ref in queue:
+            if left <= 0:
+                break
+            used = min(left, open_map[ref])
+            open_map[ref] -= used
+            left -= used
+        return open_map, max(left, 0)
+    if adjust:
+        raise ValueError("an opening position cannot say which credit reduced which item")
+    pool.sort(key=lambda c: (c.date, c.ref))
     pos = 0
     for credit in pool:
         while credit.cents and pos < len(queue):

@@ -141,6 +141,17 @@ def step_date(item: OpenItem, step: Step) -> date:
     return item.due_date + timedelta(days=step.offset_days)
 
 
+def _overtaken_from(steps: tuple[Step, ...] | list[Step]) -> dict[str, int | None]:
+    """Step name -> the smallest offset of the steps after it (None for the last): a skippable step is
+    overtaken on the day the first of the later steps' dates comes, due_date + that offset."""
+    out: dict[str, int | None] = {}
+    least = None
+    for s in reversed(steps):
+        out[s.name] = least
+        least = s.offset_days if least is None else min(least, s.offset_days)
+    return out
+
+
 def sends_now(facts: CustomerFacts, policy: Policy) -> bool:
     """Whether `facts.now` is inside the debtor's business hours (a due step goes out now, not deferred)."""
     return in_business_hours(facts.now, facts.country, policy.business_hours)
@@ -183,6 +194,7 @@ def project_dates(
     if first_goes_now and queue:
         out[queue.pop(0).name] = today
         last = today
+    overtaken = _overtaken_from(steps)
     for s in queue:
         earliest = max(step_date(item, s), cursor, first_day)
         if last is not None:
@@ -190,10 +202,10 @@ def project_dates(
         day = next_business_day(earliest, facts.country, hours)
         if day is None:
             break
-        if s.skippable:
-            later = [step_date(item, t) for t in steps[steps.index(s) + 1 :]]
-            if later and min(later) <= day:
-                cursor = max(cursor, min(later))  # skipped on that day, not sent
+        if s.skippable and (least := overtaken[s.name]) is not None:
+            later = item.due_date + timedelta(days=least)  # the first of the later steps' dates
+            if later <= day:
+                cursor = max(cursor, later)  # skipped on that day, not sent
                 continue
         out[s.name] = day
         last = cursor = day
@@ -219,6 +231,7 @@ def plan_customer(facts: CustomerFacts, policy: Policy) -> CustomerPlan:
     today = facts.today
     armed = facts.armed
     in_hours: bool | None = None
+    overtaken = _overtaken_from(steps)
     for item in facts.balance.open_items:
         if item.ref not in eligible or (armed is not None and item.ref not in armed):
             continue
@@ -242,7 +255,8 @@ def plan_customer(facts: CustomerFacts, policy: Policy) -> CustomerPlan:
         while (
             pending
             and pending[0].skippable
-            and any(step_date(item, later) <= today for later in steps[steps.index(pending[0]) + 1 :])
+            and (least := overtaken[pending[0].name]) is not None
+            and item.due_date + timedelta(days=least) <= today
         ):
             plan.skips.append((item, pending[0]))
             pending.pop(0)

@@ -30,3 +30,20 @@ class Pay(NamedTuple):
     amount_cents: int
     currency: str
     allocations: tuple[tuple[str, int], ...] = ()  # (doc ref, cents), as written in applies_to
+
+
+class Opening(NamedTuple):
+    """The settled history of a ledger in one currency, summed instead of listed: what a balance at
+    `since` or later needs of it (bot.domain.balances.compute_balance's `opening`).
+
+    `credit_cents`: the credit notes, withholdings and payments left out of the lists, each dated
+    `since` or before. `settled_cents`: the amounts of the items (invoices, debit notes) left out,
+    each settled (no open amount) on every day from `since` on. Exact when every credit note,
+    withholding and payment allocation naming a listed item is listed too, and each listed payment
+    that names a listed item allocates no more than its amount.
+    """
+
+    currency: str
+    since: date
+    credit_cents: int
+    settled_cents: int

@@ -31,6 +31,8 @@ from sqlalchemy import Connection, Engine
 log = logging.getLogger("collectbot.claims")
 
 _PG = "pg:"
+# Server-side TCP keepalives of the kept session (seconds): idle, then probes every interval, count times.
+SESSION_KEEPALIVES = "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3"
 _PROC = "proc:"
 
 
@@ -71,15 +73,23 @@ class ClaimHolder:
         if self.engine.dialect.name != "postgresql":
             return process_token()
         with self._lock:
-            if self._conn is not None and not self._alive():
-                log.warning("the claim holder's database session was lost; its claims are given up")
-                self._drop()
-            if self._conn is None:
-                self._open()
+            self._ensure()
             return self._token
+
+    def _ensure(self) -> None:
+        """(under _lock) A live session: the kept one, or a new one (a new token) if it was lost."""
+        if self._conn is not None and not self._alive():
+            log.warning("the claim holder's database session was lost; its claims are given up")
+            self._drop()
+        if self._conn is None:
+            self._open()
 
     def _open(self) -> None:
         conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:  # the server notices a vanished host (no FIN) in about 25 s, not the OS's 2 hours: its claims die then
+            conn.exec_driver_sql(SESSION_KEEPALIVES)
+        except Exception:  # noqa: BLE001  (a server or pooler that refuses them: the OS's defaults)
+            log.info("the claim holder's session keeps the server's TCP keepalive defaults")
         pid, started = conn.exec_driver_sql(
             "SELECT pid, (extract(epoch FROM backend_start) * 1000000)::bigint "
             "FROM pg_stat_activity WHERE pid = pg_backend_pid()"
@@ -100,6 +110,34 @@ class ClaimHolder:
                 conn.invalidate()
                 conn.close()
             except Exception:  # noqa: BLE001
+                pass
+
+    def try_advisory_lock(self, name: str) -> str | None:
+        """Take PostgreSQL's session advisory lock `name` (scoped to the current schema) on this
+        holder's session: the token it is held under, or None when another session holds it.
+
+        The lock ends with the session, like the claims: a killed process or a cut connection frees
+        it for the others at once. `token != the returned token` tells the lock was lost.
+        """
+        with self._lock:
+            self._ensure()
+            took = self._conn.exec_driver_sql(  # type: ignore[union-attr]
+                "SELECT pg_try_advisory_lock(hashtextextended(current_schema() || ':' || %(name)s, 0))",
+                {"name": name},
+            ).scalar_one()
+            return self._token if took else None
+
+    def advisory_unlock(self, name: str) -> None:
+        """Give up the advisory lock `name` taken by `try_advisory_lock` (nothing if the session is gone)."""
+        with self._lock:
+            if self._conn is None:
+                return
+            try:
+                self._conn.exec_driver_sql(
+                    "SELECT pg_advisory_unlock(hashtextextended(current_schema() || ':' || %(name)s, 0))",
+                    {"name": name},
+                )
+            except Exception:  # noqa: BLE001  (a lost session holds nothing any more)
                 pass
 
     def close(self) -> None:

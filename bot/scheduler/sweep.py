@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -42,7 +42,7 @@ from storage import approvals, arming, events, heads_ups, outbox, policy_state
 from storage import credit_holds as credit_hold_store
 from storage import plans as plan_store
 from storage.engine import reading
-from storage.ledger_reads import ledgers
+from storage.ledger_reads import ledgers, open_ledgers
 from storage.outbound import MessageStatus, SendStatus, enqueue
 from storage.pauses import load_pauses
 from storage.tables import Customer, Document, OutboundMessage, Promise, ReminderSend
@@ -210,16 +210,22 @@ class Sweeper:
         with _no_cycle_collection():
             for i in range(0, len(ids), CHUNK):
                 chunk = ids[i : i + CHUNK]
-                self._sweep_chunk(chunk, self._load(chunk, armed, lifting), now, dry_run, report)
+                self._sweep_chunk(chunk, self._load(chunk, armed, now, lifting), now, dry_run, report)
         report.messages.sort(key=lambda m: (m.customer_ref, m.status))
         return report
 
     # -- gathering facts and planning (read-only) --------------------------------------
 
-    def _load(self, ids: Sequence[int], armed: dict[int, list[int]], lifting: set[int] = frozenset()) -> ChunkFacts:
+    def _load(
+        self, ids: Sequence[int], armed: dict[int, list[int]], now: datetime, lifting: set[int] = frozenset()
+    ) -> ChunkFacts:
         with reading(self.engine) as conn:
             doc_ids: dict[int, dict[str, int]] = {}
-            books = ledgers(conn, ids, doc_ids)
+            live = plan_store.live_plans(conn, ids)
+            # The items settled by the earliest local date anywhere now are summed, not listed (a plan's
+            # review looks at its approval day too: those customers' whole ledgers).
+            since = now.astimezone(UTC).date() - timedelta(days=1)
+            books = open_ledgers(conn, ids, since, doc_ids, whole=[cid for cid in ids if live.get(cid)])
             return ChunkFacts(
                 armed=armed,
                 customers=customers_by_id(conn, ids),
@@ -229,7 +235,7 @@ class Sweeper:
                 hist=outbox.history(conn, [doc for cid in ids for doc in armed[cid]]),
                 heads=heads_ups.given(conn, ids),
                 contacts=outbox.reachable_contacts(conn, ids),
-                live=plan_store.live_plans(conn, ids),
+                live=live,
                 agreed=approvals.approved(conn, ids),
                 auto_release=lifting & set(ids),
                 asked=outbox.alert_keys(conn, ids, "approval_needed"),
@@ -267,9 +273,9 @@ class Sweeper:
             c = customers[cid]
             local_now = now.astimezone(zone(c.timezone))
             today = local_now.date()
-            docs, pays = books[cid]
+            docs, pays, opening = books[cid]
             refs = frozenset(ref_of[d] for d in armed[cid] if d in ref_of)
-            balance = compute_balance(docs, pays, today, customer_currency=c.currency)
+            balance = compute_balance(docs, pays, today, customer_currency=c.currency, opening=opening)
             reviews = self._review_plans(live.get(cid, []), c, books[cid], balance, pauses[cid], today)
             facts = CustomerFacts(
                 segment=self.policy.segment(c.segment),
@@ -339,7 +345,7 @@ class Sweeper:
         for rec in records:
             open_now = sum(open_by_ref.get(ref, 0) for ref in rec.doc_refs)
             approved_on = rec.approved_at.astimezone(tz).date() if rec.approved_at else today
-            then = compute_balance(*book, approved_on, customer_currency=c.currency)
+            then = compute_balance(book[0], book[1], approved_on, customer_currency=c.currency, opening=book[2])
             open_then = sum(i.open_cents for i in then.open_items if i.ref in rec.doc_refs)
             facts = PlanFacts(
                 id=rec.id,

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, select, update
 from bot.domain.money import cents_str
 from bot.domain.plans import schedule, schedule_on_dates
 from bot.domain.statuses import DisputeStatus, PlanStatus, PromiseStatus
+from messages.words import words
 from storage import events
 from storage.ledger_writes import rearm_all
 from storage.tables import (
@@ -78,7 +79,8 @@ def open_dispute(conn: Connection, refs: list[str], *, reason: str, text: str, a
         ],
     )
     events.record(
-        conn, at=now, kind="dispute_opened", actor=actor, customer_id=cid, doc_refs=refs, text=f"{reason}: {text}"
+        conn, at=now, kind="dispute_opened", actor=actor, customer_id=cid, doc_refs=refs,
+        text=f"{words(reason, 'reason')}: {text}",  # the timeline and Slack's "last contact" read words
     )
     return dispute_id
 

@@ -9,7 +9,7 @@ commands that change something, which need an exact ref, name or alias.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine
 
@@ -73,8 +73,7 @@ def customers_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, CustomerR
     """Through the driver (the sweep reads thousands per run); SQLite gives credit_hold back as 0/1."""
     out: dict[int, CustomerRow] = {}
     for row in fetch_in(conn, _BY_ID, ids):
-        c = CustomerRow(*row)
-        out[c.id] = c if isinstance(c.credit_hold, bool) else replace(c, credit_hold=bool(c.credit_hold))
+        out[row[0]] = CustomerRow(*row[:-1], bool(row[-1]))
     return out
 
 

@@ -20,6 +20,7 @@ from bot.services import cases
 from bot.services.alerts import staff_alert
 from bot.services.customers import CustomerRow, customers_by_id
 from bot.services.notices import Decided, notify_debtor
+from messages.words import words
 from storage import events
 from storage.engine import reading
 from storage.tables import Customer, Dispute, DisputeItem, Document
@@ -51,7 +52,7 @@ def open_debtor_dispute(
         now=now,
         doc_refs=[ref],
         payload={"decision": "dispute", "id": dispute_id},
-        dispute={"id": dispute_id, "ref": ref, "reason": reason.replace("_", " "), "text": text},
+        dispute={"id": dispute_id, "ref": ref, "reason": words(reason, "reason"), "text": text},
     )
     return dispute_id
 

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, select, text, update
 
 from bot.domain.claimed_payments import allocate_claim
 from bot.domain.money import cents_str
@@ -24,7 +24,7 @@ from bot.services.notices import Decided, notify_debtor
 from storage import events
 from storage.engine import reading
 from storage.ledger_writes import rearm_all
-from storage.tables import Allocation, Customer, Payment
+from storage.tables import DEBTOR_CLAIMS, Allocation, Customer, Payment
 
 CLAIM_PREFIX = "CLAIM-"
 STATUSES = tuple(PaymentStatus)
@@ -167,7 +167,7 @@ def list_claims(conn: Connection, status: str | None = None) -> list[dict]:
     q = (
         select(p, c.c.ref.label("customer_ref"))
         .join(c, c.c.id == p.c.customer_id)
-        .where(p.c.source == "debtor")
+        .where(text(DEBTOR_CLAIMS))  # through the claims' own index
         .order_by(p.c.id)
     )
     if status:
@@ -237,7 +237,7 @@ def unmatched_claims(conn: Connection, *, now: datetime, wait_days: int) -> list
     cutoff = now - timedelta(days=wait_days)
     old = conn.execute(
         select(p.c.customer_id)
-        .where(p.c.source == "debtor", p.c.status.in_(live), p.c.created_at <= cutoff)
+        .where(text(DEBTOR_CLAIMS), p.c.status.in_(live), p.c.created_at <= cutoff)  # the claims' own index
         .distinct()
     ).scalars().all()
     out: list[dict] = []

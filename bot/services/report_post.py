@@ -11,7 +11,7 @@ blocks, and the chart uploaded with `files_upload_v2`), so the CLI's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Literal, Protocol, get_args
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine
 
 from bot.config import Settings
 from bot.domain.months import Month
+from storage import scheduled_reports
 from storage.engine import reading
 
 ReportKind = Literal["digest", "weekly", "prospects", "scorecard"]
@@ -113,3 +114,16 @@ def missing_slack_settings(settings: Settings) -> list[str]:
 def post_report(report: Report, poster: ReportPoster) -> str:
     """Post one report through `poster`; returns what the poster returns."""
     return poster.post_report(report)
+
+
+def claim_scheduled(engine: Engine, kind: str, period: str, holder: str, now: datetime) -> bool:
+    """Claim the scheduled `kind` report of `period` (storage.scheduled_reports): True for the one process
+    that posts it, False when another process on the database already did (or is doing) it."""
+    with engine.begin() as conn:
+        return scheduled_reports.claim_report(conn, kind, period, holder, now)
+
+
+def finish_scheduled(engine: Engine, kind: str, period: str, *, posted: str = "", error: str = "") -> None:
+    """Record how the claimed scheduled report went: `posted` ("channel ts") or the `error`."""
+    with engine.begin() as conn:
+        scheduled_reports.finish_report(conn, kind, period, posted=posted, error=error)

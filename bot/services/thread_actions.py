@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select, update
 
@@ -25,6 +26,7 @@ from bot.domain.policy import Policy
 from bot.services import disputes, holds, payments, plan_decisions, relay
 from bot.services.approvals import NothingToApprove, approve_step
 from bot.services.customers import CustomerRow, customers_by_id
+from messages.words import step_words
 from storage import heads_ups
 from storage.tables import Dispute, Hold, Payment, PaymentPlan, StaffAlert
 
@@ -205,18 +207,22 @@ def _carry_out(conn: Connection, row, payload: dict, action: str, *, actor: str,
         if status == "active":
             until = conn.execute(select(Hold.__table__.c.until).where(Hold.__table__.c.id == target)).scalar()
             verdict = f"Hold approved: reminders paused until {until.isoformat()}"
+            local_today = now.astimezone(ZoneInfo(customer.timezone or "UTC")).date()
+            if until < local_today:  # approved after its last day: say that it pauses nothing
+                verdict += f", a day already past ({local_today} for the customer): nothing is paused"
         return [], verdict
     step = _step_of(conn, row)
     if action == "headsup_hold":
+        why = f"asked from the heads-up for the {step_words(step)} reminder"
         made = holds.request_hold(
-            conn, customer, days=holds.HOLD_REQUEST_DAYS, reason=f"asked from the heads-up for the {step} reminder",
+            conn, customer, days=holds.HOLD_REQUEST_DAYS, reason=why,
             requester=user_id, actor=actor, now=now, doc_refs=list(row.doc_refs or []),
         )
         if made is None:
             raise ValueError("A hold request for this customer is already waiting for credit staff")
         return [], verdict
     if action == "headsup_go":
-        relay.add_note(conn, customer, text=f"go ahead with the {step} reminder", actor=actor, now=now)
+        relay.add_note(conn, customer, text=f"go ahead with the {step_words(step)} reminder", actor=actor, now=now)
         return [], verdict
     # step_agree: one item's alert agrees for that item; otherwise for the whole customer
     refs = list(row.doc_refs or [])

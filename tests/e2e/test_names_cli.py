@@ -25,10 +25,12 @@ CUSTOMERS = [
     "KEYHAN,شرکت کیهان,default,IRR,,30,fa,Asia/Tehran,IR,,",
     "TEH12,فروشگاه تهران ۱۲,default,IRR,,30,fa,Asia/Tehran,IR,,",
     "TEH13,فروشگاه تهران ۱۳,default,IRR,,30,fa,Asia/Tehran,IR,,",
+    "-X1,-2+3 SA,default,EUR,,30,en,UTC,,,",  # a ref and a name that start like options
 ]
 DOCUMENTS = [
     "doc_ref,customer_ref,type,issue_date,due_date,amount,currency,related_doc_ref",
     "INV-6,CADIZ6,invoice,2026-09-01,2026-10-01,100.00,EUR,",
+    "-D1,-X1,invoice,2026-09-01,2026-10-01,50.00,EUR,",
 ]
 AS_OF = "2026-11-23"
 
@@ -162,3 +164,27 @@ def test_step_approve_refuses_a_lenient_match(ledger: Ledger) -> None:
     proc = ledger.cli("step", "approve", "comercial cadiz 6", "--step", "formal_notice")
     assert proc.returncode == 0, proc.stderr
     assert "step_approved" in ledger.events("CADIZ6")
+
+
+# --- a customer or document that starts with "-" ----------------------------------------------------
+
+
+def test_a_customer_starting_with_a_dash_is_a_customer_not_an_option(ledger: Ledger) -> None:
+    doc, _ = ledger.json("balance", "-2+3 SA", "--as-of", AS_OF)
+    assert (doc["customer_ref"], doc["open_items"][0]["doc_ref"]) == ("-X1", "-D1")
+    doc, _ = ledger.json("balance", "--as-of", AS_OF, "-X1")  # after an option and its value too
+    assert doc["name"] == "-2+3 SA"
+    proc = ledger.cli("hold", "-D1", "--until", "2199-01-01", "--reason", "checking the PO")
+    assert proc.returncode == 0, proc.stderr
+    proc = ledger.cli("credit-hold", "-X1", "--set", "--reason", "cheque bounced")
+    assert proc.returncode == 0, proc.stderr
+    assert ledger.events("-X1")[-2:] == ["hold_set", "credit_hold_set"]
+
+
+def test_a_customer_starting_with_two_dashes_is_told_to_come_after_a_lone_double_dash(ledger: Ledger) -> None:
+    proc = ledger.cli("balance", "--X1")  # could be a mistyped option: an error, but one that says what to do
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "collectbot balance -- --X1" in one_line(proc.stderr)
+    proc = ledger.cli("balance", "ACME Corp", "--as-off", AS_OF)  # a typo of an option is still one
+    assert proc.returncode == 2
+    assert "No such option: --as-off" in one_line(proc.stderr)

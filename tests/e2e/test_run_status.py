@@ -118,6 +118,18 @@ def test_telegram_off_and_a_scheduled_sweep_without_apschedulers_chatter(databas
             "http",
             "Slack: on (http, port 3001, /slack/events)",
         ),
+        (
+            {"slack_bot_token": "xoxb-1", "slack_signing_secret": "s", "slack_http_port": 3001},
+            "http-waiting",
+            "Slack: on (http, port 3001 in use by another instance: this one listens when it is free; "
+            "alerts posted meanwhile)",
+        ),
+        (
+            {"slack_bot_token": "xoxb-1"},
+            "alerts",
+            "Slack: alerts only: neither SLACK_APP_TOKEN (socket mode) nor SLACK_SIGNING_SECRET (http) is set "
+            "(alerts and reports posted, nothing received from Slack)",
+        ),
     ],
 )
 def test_slack_line(env: dict, mode: str | None, line: str) -> None:

@@ -24,7 +24,7 @@ from bot.app import App
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.importer import import_file
-from storage.tables import Contact, Customer, ReminderSend
+from storage.tables import Contact, Customer, Hold, ReminderSend
 
 CUSTOMERS = [
     "customer_ref,name,segment,currency,credit_limit,payment_terms_days,locale,timezone,"
@@ -179,6 +179,22 @@ def test_hold_pauses_the_customer_through_its_last_day_and_release_resumes(
     assert proc.returncode == 0, proc.stderr
     released = sweep_json(cli, NOW)
     assert [m for m in released["messages"] if m["customer_ref"] == "ACME"] == [ACME_FIRST]
+
+
+def test_a_hold_whose_last_day_is_past_is_kept_but_said_to_pause_nothing_now(ledger: str, cli: Cli) -> None:
+    # DESIGN: `--until` is never compared with the real clock for what the hold covers (a sweep replayed
+    # with an earlier --now still sees it); the operator is only told that it pauses nothing from now on.
+    past = cli("hold", "ACME", "--until", "2000-01-03", "--reason", "typo in the year")
+    assert past.returncode == 0, past.stderr
+    assert "note: --until 2000-01-03 is already past (today is " in past.stderr
+    assert past.stdout == ""
+    engine = App(Settings(database_url=ledger, _env_file=None)).engine
+    with engine.connect() as conn:  # recorded all the same
+        assert [h.until for h in conn.execute(select(Hold.__table__))] == [date(2000, 1, 3)]
+    engine.dispose()
+    future = cli("hold", "BETA", "--until", "2199-12-31", "--reason", "a long wait")
+    assert future.returncode == 0, future.stderr
+    assert "already past" not in future.stderr
 
 
 def test_bad_input_fails_in_one_line(ledger: str, cli: Cli) -> None:

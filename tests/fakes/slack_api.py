@@ -233,8 +233,11 @@ class FakeSlack(SlackWorld, FakeServer):
     def socket_connected(self) -> bool:
         return any(not ws.closed for ws in self.sockets)
 
-    def socket_send(self, payload: dict[str, Any], *, retry_attempt: int = 0) -> str:
-        """Deliver an event / slash command / interaction over Socket Mode; returns its envelope_id."""
+    def socket_send(self, payload: dict[str, Any], *, retry_attempt: int = 0, connection: int = 0) -> str:
+        """Deliver an event / slash command / interaction over Socket Mode; returns its envelope_id.
+
+        With several connections open (several app instances: Slack allows up to 10 and spreads the
+        envelopes over them), ``connection`` picks which one gets it (the n-th open, oldest first)."""
         if not self.socket_connected:
             raise AssertionError("no Socket Mode connection: wait for fake.socket_connected first")
         if payload.get("type") == "event_callback":
@@ -250,15 +253,15 @@ class FakeSlack(SlackWorld, FakeServer):
         with self.lock:
             self.envelopes[eid] = envelope
             self._sent_at[eid] = self.now()
-        self.run_soon(self._ws_send(envelope))
+        self.run_soon(self._ws_send(envelope, connection))
         return eid
 
     def socket_disconnect(self, reason: str = "refresh_requested") -> None:
         """Slack's notice that the connection will close; the SDK reconnects with a new URL."""
         self.run_soon(self._ws_send({"type": "disconnect", "reason": reason, "debug_info": {"host": "fake-slack"}}))
 
-    async def _ws_send(self, message: dict[str, Any]) -> None:
-        ws = next(ws for ws in self.sockets if not ws.closed)
+    async def _ws_send(self, message: dict[str, Any], connection: int = 0) -> None:
+        ws = [ws for ws in self.sockets if not ws.closed][connection]
         await ws.send_json(message)
 
 

@@ -13,6 +13,11 @@ bodies, or a query string) and ``/file/bot<token>/<file_path>``. A malformed tok
 checked against the Bot API description (spec.py). Methods the fake does not implement are
 refused with a 400 that says so, never silently accepted.
 
+Long polling: one ``getUpdates`` caller per token, as on Telegram: a new call ends a long poll
+still waiting with 409 "Conflict: terminated by other getUpdates request; make sure that only
+one bot instance is running" (``conflicts`` counts them), and ``getUpdates`` while a webhook is
+set is 409 too.
+
 Limits (sliding one-second windows, on the fake's clock): ``global_rate`` messages per second
 per token (30) and ``chat_rate`` per chat (1, plus ``chat_burst`` tolerated extra, 0 by
 default so tests are strict); over them: 429 "Too Many Requests: retry after N" with
@@ -70,6 +75,7 @@ class FakeTelegram(TelegramWorld, FakeServer):
         self.message_times: list[float] = []  # fake-clock time of every accepted message
         self.rate_limited = 0  # 429s from the fake's own limits
         self.answered_429 = 0  # every 429 answered, scripted ones included
+        self.conflicts = 0  # long polls ended with 409 by another getUpdates (two pollers on one token)
         self.webhook: dict[str, Any] | None = None
         self.allowed_updates: set[str] = DEFAULT_UPDATES
         self._poll_generation = 0
@@ -106,12 +112,13 @@ class FakeTelegram(TelegramWorld, FakeServer):
         self.message_times.append(now)
 
     def stats(self) -> dict[str, Any]:
-        """messages accepted, 429s (own limits / all), and the sustained rate in messages per second."""
+        """messages accepted, 429s (own limits / all), 409s to long polls ended by another poller
+        (``conflicts``), and the sustained rate in messages per second."""
         with self.lock:
             times = self.message_times
             span = times[-1] - times[0] if len(times) > 1 else 0.0
             return {"messages": len(times), "rate_limited": self.rate_limited, "answered_429": self.answered_429,
-                    "rate": (len(times) - 1) / span if span > 0 else 0.0}
+                    "conflicts": self.conflicts, "rate": (len(times) - 1) / span if span > 0 else 0.0}
 
     # ---- fault scripting
     def fail_next(self, status: int = 500, *, times: int = 1, method: str | None = None,
@@ -259,6 +266,8 @@ class FakeTelegram(TelegramWorld, FakeServer):
                     self.calls.append(CallRecord("getUpdates", args, 200))
             remaining = deadline - asyncio.get_running_loop().time()
             if generation != self._poll_generation:
+                with self.lock:
+                    self.conflicts += 1
                 return _error(409, "Conflict: terminated by other getUpdates request; "
                                    "make sure that only one bot instance is running")
             if batch or remaining <= 0 or (self._closing is not None and self._closing.is_set()):

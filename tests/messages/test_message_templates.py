@@ -325,6 +325,19 @@ def test_staff_text_is_optional_and_shown_when_given() -> None:
     assert "Check is in the mail." in noted
 
 
+@pytest.mark.parametrize("name", ["heads_up", "chase_by_phone", "approval_needed"])
+def test_staff_templates_name_a_step_in_words(name: str) -> None:
+    # the ladder's codes (formal_notice, pre_due) read as words, as messages.words says them
+    text = render(f"staff/{name}", "en", **staff_ctx() | {"step": "formal_notice"})
+    assert "*formal notice*" in text
+    prose = text.replace("--step formal_notice", "")  # a command to copy keeps the code
+    assert "formal_notice" not in prose
+    heads = render("staff/heads_up", "en", **staff_ctx() | {"heads_ups": [{
+        "doc_ref": "INV-1", "step": "pre_due", "date": dt.date(2025, 4, 6), "iso": "2025-04-06",
+        "open_cents": 100, "currency": "USD", "due_date": dt.date(2025, 4, 9), "days_overdue": -3}]})
+    assert "*pre-due* on" in heads and "pre_due" not in heads
+
+
 DEBTOR_STAFF = (
     "payment_claimed", "dispute_opened", "plan_proposed", "message_in", "credit_note_missing", "hold_requested",
     "payment_unmatched",
@@ -408,3 +421,20 @@ def test_a_copy_of_the_packaged_templates_renders_the_same_in_the_sandbox(tmp_pa
         for name in STAFF:
             expected = packaged.render(f"staff/{name}", locale, **staff_ctx())
             assert copy.render(f"staff/{name}", locale, **staff_ctx()) == expected
+
+
+PRE_DUE_SOON = {"en": "falls due soon", "es": "se acerca el vencimiento", "pt": "está próximo", "fa": "نزدیک است"}
+PRE_DUE_PAST = {"en": "has fallen due", "es": "ya ha vencido", "pt": "já venceram", "fa": "فرا رسیده است"}
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_a_pre_due_reminder_never_calls_a_past_due_date_coming(locale: str) -> None:
+    """DESIGN's ladder sends pre_due until a later step's offset passes, so with a far next step
+    (government: -3, then +15) it can reach an invoice already overdue: the words follow the dates."""
+    ahead = [i for i in full_items() if i["days_overdue"] <= 0]
+    usd = [{"currency": "USD", "open_cents": 5000}]
+    coming = render("reminder/pre_due", locale, **reminder_ctx(items=ahead, totals=usd))
+    assert PRE_DUE_SOON[locale] in coming and PRE_DUE_PAST[locale] not in coming
+    past = render("reminder/pre_due", locale, **reminder_ctx())  # INV-1 is 20 days overdue
+    assert PRE_DUE_PAST[locale] in past and PRE_DUE_SOON[locale] not in past
+    assert_tidy(past)

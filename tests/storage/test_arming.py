@@ -22,7 +22,7 @@ from bot.domain.balances import compute_balance
 from bot.domain.csv_rows import CUSTOMER_COLUMNS, DOCUMENT_COLUMNS, PAYMENT_COLUMNS, CustomerDefaults
 from bot.importer import ImportContext, import_file
 from storage import arming
-from storage.ledger_reads import ledgers
+from storage.ledger_reads import ledgers, open_ledgers
 from storage.tables import Customer, Document
 
 HEADERS = {
@@ -178,3 +178,61 @@ def test_what_the_import_stores_is_never_open_later(engine: Engine, tmp_path_fac
     assert_never_open_after(engine)
     load(engine, tmp, "documents", ["CN-1,C0,credit_note,2026-01-20,,3.00,USD,"])  # read back from the ledger
     assert_never_open_after(engine)
+
+
+def assert_open_ledgers_agree(engine: Engine) -> None:
+    """What the sweep reads (open_ledgers: settled history summed) gives every customer the balance of
+    the whole ledger on every day from the cut on, for cuts before, inside and after the ledger's dates."""
+    with engine.connect() as conn:
+        ids = list(conn.execute(select(Customer.id)).scalars())
+        whole = ledgers(conn, ids)
+        for cut in (0, 10, 20, 30, 41, 90):
+            since = START + timedelta(days=cut)
+            doc_ids: dict[int, dict[str, int]] = {}
+            books = open_ledgers(conn, ids, since, doc_ids)
+            assert set(books) == set(whole)
+            for cid, (docs, pays, opening) in books.items():
+                listed = {d.ref for d in docs}
+                assert set(doc_ids.get(cid, {})) == listed
+                for on in (since, since + timedelta(days=1), since + timedelta(days=15), since + timedelta(days=60)):
+                    assert compute_balance(docs, pays, on, opening=opening) == compute_balance(*whole[cid], on), (
+                        cid, since, on)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files())
+def test_the_sweeps_read_of_the_settled_history_summed_gives_the_whole_ledgers_balance(
+    engine: Engine, tmp_path_factory, ledger  # noqa: ANN001
+) -> None:
+    with engine.begin() as conn:
+        for table in ("allocation", "payment", "document", "customer_key", "customer", "event"):
+            conn.execute(text(f"DELETE FROM {table}"))
+    tmp = tmp_path_factory.mktemp("ledger")
+    load(engine, tmp, "customers", ["C0,Zero,default,USD,,30,en,UTC,,,", "C1,One,default,EUR,,30,en,UTC,,,"])
+    load(engine, tmp, "documents", ledger["documents"])
+    if ledger["payments"]:
+        load(engine, tmp, "payments", ledger["payments"])
+    assert_open_ledgers_agree(engine)
+    ref, cust, _, _, _, _, cur, _ = ledger["documents"][0].split(",")
+    load(engine, tmp, "documents", [f"CN-1,{cust},credit_note,2026-01-20,,3.00,{cur},{ref}"])  # read back
+    assert_open_ledgers_agree(engine)
+
+
+def test_a_payment_for_a_settled_and_an_open_invoice_is_read_with_both(engine: Engine, tmp_path: Path) -> None:
+    load(engine, tmp_path, "customers", ["C0,Zero,default,USD,,30,en,UTC,,,"])
+    load(engine, tmp_path, "documents", [
+        "INV-1,C0,invoice,2026-01-01,,10.00,USD,", "INV-2,C0,invoice,2026-01-05,,10.00,USD,",
+        "INV-3,C0,invoice,2026-01-06,,10.00,USD,", "CN-1,C0,credit_note,2026-01-07,,4.00,USD,INV-1",
+    ])
+    load(engine, tmp_path, "payments", [
+        "P1,C0,2026-01-10,12.00,USD,wire,INV-1:6.00|INV-2:6.00",  # settles INV-1 (with CN-1), half of INV-2
+        "P2,C0,2026-01-11,3.00,USD,wire,",  # to the oldest open: INV-2
+    ])
+    with engine.connect() as conn:
+        (cid,) = conn.execute(select(Customer.id)).scalars()
+        docs, pays, opening = open_ledgers(conn, [cid], date(2026, 2, 1))[cid]
+    assert sorted(d.ref for d in docs) == ["CN-1", "INV-2", "INV-3"]  # INV-1 summed; every credit note listed
+    assert [p.ref for p in pays] == ["P1"]  # names INV-2; P2 summed
+    balance = compute_balance(docs, pays, date(2026, 2, 1), opening=opening)
+    assert {i.ref: i.open_cents for i in balance.open_items} == {"INV-2": 100, "INV-3": 1000}
+    assert balance.open_items == compute_balance(*ledgers(engine.connect(), [cid])[cid], date(2026, 2, 1)).open_items

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot import importer
 from bot.domain.csv_rows import CUSTOMER_COLUMNS, DOCUMENT_COLUMNS, PAYMENT_COLUMNS, CustomerDefaults
@@ -208,6 +209,33 @@ def test_a_failure_after_the_writes_leaves_nothing_and_every_index(engine: Engin
         load(engine, tmp_path, "documents", *(f"INV-{i},C1,invoice,2026-01-10,,1.00,USD," for i in range(20)))
     assert documents(engine) == {}
     assert indexes(engine) == before
+
+
+def test_foreign_keys_are_enforced_again_after_an_import(engine: Engine, tmp_path: Path, monkeypatch) -> None:
+    """SQLite does not check them during an import's transaction (the import checks every reference
+    itself); the connection goes back to the pool checking them, after a refused or failed import too."""
+    load(engine, tmp_path, "customers", customer_line("C1", "One"))
+    with pytest.raises(importer.ImportFailed):
+        load(engine, tmp_path, "documents", "INV-1,C404,invoice,2026-01-10,,1.00,USD,")
+    monkeypatch.setattr(importer.events, "record", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
+    with pytest.raises(RuntimeError):
+        load(engine, tmp_path, "documents", "INV-1,C1,invoice,2026-01-10,,1.00,USD,")
+    monkeypatch.undo()
+    load(engine, tmp_path, "documents", "INV-1,C1,invoice,2026-01-10,,1.00,USD,")
+    assert documents(engine)["INV-1"][1] == customer_ids(engine)["C1"]
+    d = Document.__table__
+    with engine.connect() as conn, pytest.raises(IntegrityError):  # pool_size connections: each was used above
+        with conn.begin():
+            conn.execute(
+                d.insert().values(
+                    ref="X",
+                    customer_id=999_999,
+                    type="invoice",
+                    issue_date=date(2026, 1, 1),
+                    amount_cents=1,
+                    currency="USD",
+                )
+            )
 
 
 @pytest.mark.parametrize("again", [2, 40])  # few: looked up by ref; many: every ref read

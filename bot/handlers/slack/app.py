@@ -5,7 +5,9 @@
 - Socket Mode when SLACK_APP_TOKEN is set (`connect_async` / `close_async`: `start_async` never
   returns); otherwise HTTP mode: Bolt's aiohttp app at `/slack/events` on
   COLLECTBOT_SLACK_HTTP_PORT, every request's signature checked with SLACK_SIGNING_SECRET by
-  Bolt (HMAC-SHA256, constant-time compare, 5 minutes of clock skew at most).
+  Bolt (HMAC-SHA256, constant-time compare, 5 minutes of clock skew at most). Several instances
+  on one host: the port's holder receives; the others post, and take the port when it frees.
+  Neither token nor secret: alerts and reports are posted, nothing is received (a warning).
 - Ack within 3 s: listeners ack first and do the database work after it (run_db threads).
 - Slack's retries of an event (same `event_id`, X-Slack-Retry-Num) are acked and not acted on
   again: each event id is recorded in the database (`slack_event`) before it is handled.
@@ -15,6 +17,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +45,7 @@ EVENTS_PATH = "/slack/events"
 HTTP_HOST = "0.0.0.0"  # Slack (or its tunnel) must reach it  # noqa: S104
 SOCKET_CONNECT_TIMEOUT = 30.0  # seconds for the first websocket connection
 STOP_GRACE = 10.0  # seconds stop_slack waits for work started after an ack
+BIND_RETRY_SECONDS = 2.0  # HTTP mode with the port in use (another instance on this host): how often to try it
 
 
 class SlackUnavailable(Exception):
@@ -112,11 +117,12 @@ class SlackHandle:
 
     bolt: AsyncApp
     services: SlackServices
-    mode: str  # "socket" | "http"
+    mode: str  # "socket" | "http" | "http-waiting" (the port in use: listens when free) | "alerts" (no listener)
     alerts: SlackAlertChannel | None  # the staff alert channel (None without COLLECTBOT_SLACK_CHANNEL)
     socket: AsyncSocketModeHandler | None = None
     runner: web.AppRunner | None = None
-    port: int | None = None
+    port: int | None = None  # HTTP mode: the port listened on (None while waiting for it)
+    binding: asyncio.Task | None = None  # HTTP mode, the port in use: waiting for it to be free
     extra: dict = field(default_factory=dict)
 
 
@@ -153,8 +159,13 @@ async def start_slack(app: App, *, deliver: Deliver | None = None) -> SlackHandl
     `deliver`: see build_slack_app. The handle's `alerts` is the staff alert channel (SlackAlertChannel)
     for the alert poster, None without COLLECTBOT_SLACK_CHANNEL.
 
+    Modes (the handle's `mode`): "socket" with SLACK_APP_TOKEN; "http" with SLACK_SIGNING_SECRET,
+    or "http-waiting" while COLLECTBOT_SLACK_HTTP_PORT is in use (another instance on this host:
+    this one listens as soon as it is free); "alerts" with neither (nothing received, alerts and
+    reports posted), with a warning line.
+
     Raises SlackUnavailable (one line, no secret) for a refused bot or app token, an unreachable
-    API, HTTP mode without SLACK_SIGNING_SECRET, or a port that cannot be opened.
+    API, or a port that cannot be opened for another reason than being in use.
     """
     if not _secret(app.settings.slack_bot_token):
         log.info("SLACK_BOT_TOKEN is not set: the Slack app is off")
@@ -185,23 +196,52 @@ async def start_slack(app: App, *, deliver: Deliver | None = None) -> SlackHandl
         log.info("the Slack app is connected in Socket Mode")
         return SlackHandle(bolt, services, "socket", alerts, socket=handler)
     if not _secret(app.settings.slack_signing_secret):
-        raise SlackUnavailable(
-            "SLACK_SIGNING_SECRET is not set: HTTP mode needs it (or set SLACK_APP_TOKEN for Socket Mode)"
-        )
-    runner = web.AppRunner(bolt.web_app(path=EVENTS_PATH, port=app.settings.slack_http_port), access_log=None)
+        log.warning("Slack: alerts only: neither SLACK_APP_TOKEN (socket mode) nor SLACK_SIGNING_SECRET (http) is set, "
+                    "so nothing from Slack is received (buttons, thread replies, questions); staff alerts and "
+                    "reports are still posted")
+        return SlackHandle(bolt, services, "alerts", alerts)
+    handle = SlackHandle(bolt, services, "http", alerts)
+    if not await _listen(handle, app.settings.slack_http_port):
+        log.warning("Slack: port %d (COLLECTBOT_SLACK_HTTP_PORT) is in use, by another instance on this host?: "
+                    "Slack's requests reach that one; this one posts alerts and reports, and listens as soon as "
+                    "the port is free (tried every %.0f s)", app.settings.slack_http_port, BIND_RETRY_SECONDS)
+        handle.mode = "http-waiting"
+        handle.binding = asyncio.get_running_loop().create_task(_listen_when_free(handle, app.settings.slack_http_port))
+    return handle
+
+
+async def _listen(handle: SlackHandle, port: int) -> bool:
+    """Serve Bolt's endpoint on `port` (0: any); False when the port is in use (EADDRINUSE).
+    SlackUnavailable (one line) when it cannot be opened for another reason (a privileged port...)."""
+    runner = web.AppRunner(handle.bolt.web_app(path=EVENTS_PATH, port=port), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, HTTP_HOST, app.settings.slack_http_port)
+    site = web.TCPSite(runner, HTTP_HOST, port)
     try:
         await site.start()
     except OSError as exc:
         await runner.cleanup()
+        if exc.errno == errno.EADDRINUSE:
+            return False
         raise SlackUnavailable(
-            f"cannot listen on port {app.settings.slack_http_port} for Slack (COLLECTBOT_SLACK_HTTP_PORT): "
-            f"{exc.strerror or exc}"
+            f"cannot listen on port {port} for Slack (COLLECTBOT_SLACK_HTTP_PORT): {exc.strerror or exc}"
         ) from None
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # the real one for port 0
-    log.info("the Slack app listens on port %d at %s (HTTP mode)", port, EVENTS_PATH)
-    return SlackHandle(bolt, services, "http", alerts, runner=runner, port=port)
+    handle.runner, handle.mode = runner, "http"
+    handle.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # the real one for port 0
+    log.info("the Slack app listens on port %d at %s (HTTP mode)", handle.port, EVENTS_PATH)
+    return True
+
+
+async def _listen_when_free(handle: SlackHandle, port: int) -> None:
+    """Try the port every BIND_RETRY_SECONDS until it is free (the instance that had it stopped)."""
+    while True:
+        await asyncio.sleep(BIND_RETRY_SECONDS)
+        try:
+            if await _listen(handle, port):
+                log.info("Slack: took over port %d: this instance now receives Slack's requests", port)
+                return
+        except SlackUnavailable as exc:
+            log.error("Slack: %s; Slack's requests are not received by this instance", exc)
+            return
 
 
 async def _close_quietly(handler: AsyncSocketModeHandler) -> None:
@@ -216,6 +256,10 @@ async def stop_slack(handle: SlackHandle | None) -> None:
     if handle is None:
         return
 
+    if handle.binding is not None:
+        handle.binding.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await handle.binding
     if handle.socket is not None:
         await _close_quietly(handle.socket)
     if handle.runner is not None:

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from bot.scheduler.compose import slack_escape
 from messages.formatting import format_money
+from messages.words import words
 
 ITEMS_SHOWN = 10  # open items in the answer itself
 PAGE = 25  # open items per "show more" page
@@ -25,20 +26,17 @@ MAX_BLOCKS = 50
 LIST_SHOWN = 5  # disputes, plans, promises, claims listed before "and N more"
 PICK = "owe_pick"  # action_id prefix of the name chooser's buttons
 MORE = "owe_more"  # action_id of "Show more items"
-REASON_LABELS = {
-    "disputed": "disputed",
-    "claimed": "payment claimed",
-    "in_plan": "in a payment plan",
-    "promised": "promised",
-    "on_hold": "on hold",
-    "conversation": "talking to a person",
-    "awaiting_sales": "awaiting sales",
-}
 
 
 def esc(value: object) -> str:
     """Any value as mrkdwn text: `&`, `<`, `>` escaped (the one escape, bot.scheduler.compose.slack_escape)."""
     return slack_escape(str(value))
+
+
+def say(code: object, kind: str) -> str:
+    """A code (step, dispute reason, item status, event kind, status) in words, escaped for mrkdwn: the one
+    mapping, messages.words, as the staff alerts use it."""
+    return esc(words(code, kind))
 
 
 def _cents(amount: str) -> int:
@@ -108,7 +106,7 @@ def label_of(ref: str, name: str) -> str:
 
 
 def _item_line(i: dict) -> str:
-    status = "" if i["status"] == "open" else f" _({REASON_LABELS.get(i['status'], i['status'])})_"
+    status = "" if i["status"] == "open" else f" _({say(i['status'], 'item')})_"
     days = i["days_overdue"]
     when = f"{days} days overdue" if days > 0 else ("due today" if days == 0 else f"due in {-days} days")
     return f"• `{esc(i['doc_ref'])}` due {i['due_date']}, {when}: *{money(i['open_amount'], i['currency'])}*{status}"
@@ -144,7 +142,8 @@ def _cases(f: dict) -> list[str]:
     for d in f["disputes"][:LIST_SHOWN]:
         refs = ", ".join(f"`{esc(r)}`" for r in d["doc_refs"])
         text = _plain(d["text"], 200)
-        lines.append(f"• Dispute #{d['id']} on {refs} since {d['opened_at'][:10]}: {esc(d['reason'])}: {esc(text)}")
+        why = say(d["reason"], "reason")
+        lines.append(f"• Dispute #{d['id']} on {refs} since {d['opened_at'][:10]}: {why}: {esc(text)}")
     lines += _more("disputes", len(f["disputes"]) - LIST_SHOWN)
     for p in f["plans"][:LIST_SHOWN]:
         nxt = p["next_installment"]
@@ -154,7 +153,8 @@ def _cases(f: dict) -> list[str]:
             if nxt
             else ""
         )
-        lines.append(f"• Payment plan #{p['id']} ({esc(p['status'])}): {money(p['total'], p['currency'])}{when}")
+        status = say(p["status"], "status")
+        lines.append(f"• Payment plan #{p['id']} ({status}): {money(p['total'], p['currency'])}{when}")
     lines += _more("plans", len(f["plans"]) - LIST_SHOWN)
     for p in f["promises"][:LIST_SHOWN]:
         what = f"`{esc(p['doc_ref'])}`" if p["doc_ref"] else "the account"
@@ -178,9 +178,9 @@ def _next_step(f: dict) -> str:
         shown = ", ".join(f"`{esc(r)}`" for r in refs[:5]) + (f" and {len(refs) - 5} more" if len(refs) > 5 else "")
         when = n["date"] or "no business day found"
         wait = " (waits for sales to agree)" if n["awaiting_sales"] else ""
-        head = f"*Next step:* {esc(n['step'])} on {when} for {shown}{wait}"
+        head = f"*Next step:* {say(n['step'], 'step')} reminder on {when} for {shown}{wait}"
     if f["paused"]:
-        parts = ", ".join(f"{REASON_LABELS.get(k, esc(k))} {v}" for k, v in f["paused"].items())
+        parts = ", ".join(f"{say(k, 'item')} {v}" for k, v in f["paused"].items())
         head += f"\nPaused items: {parts}"
     return head
 
@@ -195,7 +195,9 @@ def _profile(f: dict) -> str:
     broken = f"; broken in 12 months: {r['broken_promises']} promises, {r['broken_plans']} plans"
     dso = " · ".join(f"{esc(d['currency'])} {'>= ' if d['capped'] else ''}{d['days']} days" for d in f["dso"]) or "—"
     c = f["last_contact"]
-    contact = "none yet" if c is None else f"{c['at'][:16].replace('T', ' ')} ({esc(c['kind'])}): {esc(c['text'])}"
+    contact = (
+        "none yet" if c is None else f"{c['at'][:16].replace('T', ' ')} ({say(c['kind'], 'event')}): {esc(c['text'])}"
+    )
     return f"*Payer rating:* {grade}{broken}\n*DSO:* {dso}\n*Last contact:* {_plain(contact, 400)}"
 
 

@@ -35,10 +35,7 @@ from bot.handlers.slack.phrasing import Intent, Owe, Report, Unknown, parse, sla
 from bot.handlers.slack.report_blocks import help_blocks, report_blocks
 from bot.scheduler.dbpool import run_db
 from bot.scheduler.ratelimit import SharedBudget, slack_slots
-from bot.services import asking
-from bot.services.owe import owe_facts
-from bot.services.slack_reports import report_for
-from bot.services.visibility import Visibility, visibility_for
+from bot.services import staff_questions
 
 log = logging.getLogger("collectbot.slack.questions")
 PICK_ACTION = re.compile(rf"^{ob.PICK}_\d+$")
@@ -72,38 +69,27 @@ class Asker:
         self.app = app
         self.budget = budget  # the shared Slack rate budget (None: post at once)
 
-    # -- database side (runs in a dbpool thread) ---------------------------------------------
+    # -- the services' plain data, worded here (runs in a dbpool thread) ------------------------
 
-    def _visibility(self, conn, user: str) -> Visibility:  # noqa: ANN001
-        return visibility_for(conn, user, self.app.settings.credit_staff_ids)
+    def _asked(self) -> staff_questions.Asked:
+        app = self.app
+        return staff_questions.Asked(app.settings.credit_staff_ids, app.now(), app.policy, app.company_tz)
 
     def owe(self, user: str, query: str) -> Answer:
         """The answer to "what does `query` owe?" for Slack user `user` (blocking: call through run_db)."""
-        with self.app.engine.connect() as conn:
-            vis = self._visibility(conn, user)
-            found = asking.find_visible(conn, query, vis)
-            if isinstance(found, asking.NoAccess):
-                return ob.refusal(vis.sees_nothing)
-            if isinstance(found, asking.Ambiguous):
-                return ob.chooser(query, [(c.ref, c.name) for c in found.choices], found.more)
-            if isinstance(found, asking.NotFound):
-                return ob.chooser(query, [(c.ref, c.name) for c in found.suggestions], 0, unknown=True)
-            facts = self._facts(conn, found.customer)
-        return ob.owe_answer(facts, chosen_from=None if found.exact else query)
-
-    def _facts(self, conn, customer) -> dict:  # noqa: ANN001
-        app = self.app
-        return owe_facts(conn, customer, now=app.now(), policy=app.policy, company_tz=app.company_tz)
+        got = staff_questions.owe(self.app.engine, user, query, self._asked())
+        if isinstance(got, staff_questions.Refused):
+            return ob.refusal(got.everything)
+        if isinstance(got, staff_questions.Choices):
+            return ob.chooser(query, list(got.choices), got.more, unknown=got.unknown)
+        return ob.owe_answer(got.facts, chosen_from=None if got.exact else query)
 
     def picked(self, user: str, ref: str, offset: int | None = None) -> Answer:
         """A click naming customer `ref` (the answer, or a page of items from `offset`), access checked again."""
-        with self.app.engine.connect() as conn:
-            vis = self._visibility(conn, user)
-            customer = asking.customer_for_click(conn, ref, vis)
-            if customer is None:
-                return Private(ob.refusal(vis.sees_nothing))
-            facts = self._facts(conn, customer)
-        return ob.owe_answer(facts) if offset is None else ob.items_page(facts, offset)
+        got = staff_questions.clicked(self.app.engine, user, ref, self._asked())
+        if isinstance(got, staff_questions.Refused):
+            return Private(ob.refusal(got.everything))
+        return ob.owe_answer(got.facts) if offset is None else ob.items_page(got.facts, offset)
 
     def report(self, user: str, kind: str, month: str | None = None) -> Answer:
         """A report as `user` may see it; `help` for everyone (it holds no amount)."""
@@ -115,12 +101,13 @@ class Asker:
                 chosen = parse_month(month)
             except MonthError as exc:
                 return str(exc), [ob.section(ob.esc(str(exc)))]
-        with self.app.engine.connect() as conn:
-            vis = self._visibility(conn, user)
-            if vis.sees_nothing:
-                return ob.refusal(True)
-            doc = report_for(conn, kind, vis, day=self.app.today(), tz=self.app.company_tz, month=chosen)
-        return report_blocks(kind, doc)
+        got = staff_questions.report(
+            self.app.engine, user, kind, credit_staff=self.app.settings.credit_staff_ids,
+            day=self.app.today(), tz=self.app.company_tz, month=chosen,
+        )
+        if isinstance(got, staff_questions.Refused):
+            return ob.refusal(True)
+        return report_blocks(kind, got)
 
     def answer(self, user: str, intent: Intent) -> Answer:
         """The answer to any message or command (blocking: call through run_db)."""
@@ -134,15 +121,11 @@ class Asker:
     def bare(self, user: str, text: str) -> Answer:
         """A message that is no phrasing: a customer's exact ref, name or alias ("ACME" in a DM) is
         the owe question; anything else is not understood. Someone who sees nothing is refused."""
-        with self.app.engine.connect() as conn:
-            vis = self._visibility(conn, user)
-            if vis.sees_nothing:
-                return ob.refusal(True)
-            found = asking.find_visible(conn, text, vis) if len(text) <= 255 else None
-            if isinstance(found, asking.NoAccess):
-                return ob.refusal(False)
-            if isinstance(found, asking.Found) and found.exact:
-                return ob.owe_answer(self._facts(conn, found.customer))
+        got = staff_questions.bare(self.app.engine, user, text, self._asked())
+        if isinstance(got, staff_questions.Refused):
+            return ob.refusal(got.everything)
+        if got is not None:
+            return ob.owe_answer(got.facts)
         return NOT_UNDERSTOOD, [ob.section(NOT_UNDERSTOOD)]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.handlers.slack.owe_blocks import context, esc, money, section
+from bot.handlers.slack.owe_blocks import context, esc, money, say, section
 
 ROWS_SHOWN = 15
 _CLI = "the whole list: `collectbot report {kind}`"
@@ -47,20 +47,20 @@ def digest_blocks(doc: dict) -> tuple[str, list[dict]]:
             f"*Reminders:* {r.get('sent', 0)} sent, {r.get('no_channel', 0)} without a chat (sales asked to phone), "
             f"{r.get('unknown', 0)} unknown, {r.get('failed', 0)} failed"
             + (
-                "\nby step: " + ", ".join(f"{esc(k)} {v}" for k, v in doc["reminders"]["by_step"].items())
+                "\nby step: " + ", ".join(f"{say(k, 'step')} {v}" for k, v in doc["reminders"]["by_step"].items())
                 if doc["reminders"]["by_step"]
                 else ""
             )
         ),
     ]
     parts = (
-        ("Escalations", doc["escalations"], lambda e: f"• {_who(e)}: {esc(e['kind'])} at {e['at'][11:16]}"),
+        ("Escalations", doc["escalations"], lambda e: f"• {_who(e)}: {say(e['kind'], 'event')} at {e['at'][11:16]}"),
         (
             "Promises due today",
             doc["promises_due"],
             lambda p: (
                 f"• {_who(p)}: {money(p['amount'], p['currency'])} on "
-                f"{'`' + esc(p['doc_ref']) + '`' if p['doc_ref'] else 'the account'} ({esc(p['status'])})"
+                f"{'`' + esc(p['doc_ref']) + '`' if p['doc_ref'] else 'the account'} ({say(p['status'], 'status')})"
             ),
         ),
         (
@@ -73,7 +73,7 @@ def digest_blocks(doc: dict) -> tuple[str, list[dict]]:
             doc["disputes_open"],
             lambda d: (
                 f"• #{d['dispute_id']} {_who(d)} on {', '.join(esc(x) for x in d['doc_refs'])}: "
-                f"{esc(d['reason'])}, {d['age_days']} days open"
+                f"{say(d['reason'], 'reason')}, {d['age_days']} days open"
             ),
         ),
         (

@@ -10,7 +10,8 @@ Retry-After by slack_sdk's rate-limit retry handler.
 Scheduled posts (`add_report_jobs`): the digest every day at COLLECTBOT_SLACK_DIGEST_AT
 (company time, COLLECTBOT_TIMEZONE), the weekly summary on COLLECTBOT_SLACK_WEEKLY_ON at
 the same time; none when COLLECTBOT_SWEEP_INTERVAL_MINUTES is 0 (no periodic job at all)
-or Slack is not configured. Both report the company's date of the moment they run.
+or Slack is not configured. Both report the company's date of the moment they run, and each is
+posted once per date however many `collectbot run`s share the database (claimed first).
 """
 
 from __future__ import annotations
@@ -18,24 +19,31 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import Engine
 
 from bot.config import Settings
 from bot.handlers.slack.report_blocks import report_blocks
+from bot.scheduler.claims import claim_holder
 from bot.scheduler.ratelimit import SLACK_CHANNEL_INTERVAL, SharedBudget, slack_slots
+from bot.services import staff_questions
 from bot.services.report_post import (
     PostingUnavailable,
     Report,
     SlackNotConfigured,
-    build_report,
+    claim_scheduled,
+    finish_scheduled,
     missing_slack_settings,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 log = logging.getLogger("collectbot.slack.reports")
 SCHEDULED = ("digest", "weekly")
@@ -120,9 +128,11 @@ def slack_poster(settings: Settings, engine: Engine | None = None) -> SlackRepor
 async def post_scheduled_reports(app, kind: str) -> str | None:  # noqa: ANN001  (bot.app.App)
     """Post today's `kind` report ("digest" or "weekly", with its chart) to the channel; for the scheduler.
 
-    Builds the report off the loop (bot.scheduler.dbpool), then posts with the async client.
-    Returns "channel ts", or None when Slack is not configured. A failure is logged, not raised
-    (the next day's post comes anyway)."""
+    Once per (kind, company date) across every process on the database: the report is claimed
+    first (bot.services.report_post.claim_scheduled), and an instance that finds it claimed does
+    nothing. Builds the report off the loop (bot.scheduler.dbpool), then posts with the async
+    client. Returns "channel ts", or None when Slack is not configured or another instance has it.
+    A failure is logged and recorded, not raised (the next day's post comes anyway)."""
     from bot.scheduler.dbpool import run_db
 
     settings = app.settings
@@ -131,9 +141,15 @@ async def post_scheduled_reports(app, kind: str) -> str | None:  # noqa: ANN001 
     if missing_slack_settings(settings):
         return None
 
+    day = app.today()
+    period = day.isoformat()
+    holder = await run_db(lambda: claim_holder(app.engine).token)
+    if not await run_db(claim_scheduled, app.engine, kind, period, holder, app.now()):
+        log.info("the %s report of %s is posted by another instance on this database", kind, period)
+        return None
+
     def build() -> Report:
-        with app.engine.connect() as conn:
-            return build_report(conn, kind, day=app.today(), tz=app.company_tz, chart=kind == "weekly")
+        return staff_questions.scheduled_report(app.engine, kind, day=day, tz=app.company_tz)
 
     client = AsyncWebClient(settings.slack_bot_token.get_secret_value().strip(), base_url=settings.slack_api_url)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
@@ -156,9 +172,12 @@ async def post_scheduled_reports(app, kind: str) -> str | None:  # noqa: ANN001 
             await budget.pause(f"slack:{channel}", SLACK_CHANNEL_INTERVAL)
     except (SlackApiError, SlackClientError, OSError) as exc:
         log.error("posting the %s report failed: %s", kind, _why(exc))
+        await run_db(partial(finish_scheduled, app.engine, kind, period, error=_why(exc)))
         return None
+    receipt = f"{posted['channel']} {posted['ts']}"
+    await run_db(partial(finish_scheduled, app.engine, kind, period, posted=receipt))
     log.info("posted the %s report to %s", kind, channel)
-    return f"{posted['channel']} {posted['ts']}"
+    return receipt
 
 
 def add_report_jobs(scheduler, app) -> list[str]:  # noqa: ANN001  (an APScheduler AsyncIOScheduler, bot.app.App)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from bot.handlers.slack import SlackUnavailable, start_slack, stop_slack
 from bot.services.talk import talk_to_person
-from tests.fakes import FakeSlack, url_verification
+from tests.fakes import FakeSlack, SlackEventsClient, url_verification
 from tests.handlers.slack.harness import CHANNEL, CREDIT, REP, SECRET, SlackRig, load, make_app
 
 
@@ -85,17 +86,40 @@ async def test_socket_mode_acks_at_once_and_acts(database_url: str, tmp_path: Pa
     assert not slack.socket_connected
 
 
+async def test_two_instances_in_socket_mode_act_once_on_an_event_slack_retries_to_the_other(
+    database_url: str, tmp_path: Path, slack: FakeSlack
+) -> None:
+    """Slack spreads envelopes over an app's connections: its retry of an event may reach the other instance."""
+    first_app = make_app(database_url, slack, socket=True)
+    load(first_app, tmp_path)
+    second_app = make_app(database_url, slack, socket=True)
+    first = await SlackRig(first_app, slack).start()
+    second = await SlackRig(second_app, slack).start()
+    try:
+        await slack.until(lambda: sum(not ws.closed for ws in slack.sockets) == 2)
+        root = await case_thread(first)
+        note = slack.message(CREDIT, CHANNEL, "heard from them", thread_ts=root)
+        sent = [slack.socket_send(note, connection=0), slack.socket_send(note, retry_attempt=1, connection=1)]
+        await slack.until(lambda: all(e in slack.acks for e in sent))
+        await first.settle()
+        await second.settle()
+        assert [e.text for e in first.events_of("ACME", "note_added")] == ["heard from them"]
+    finally:
+        await first.stop()
+        await second.stop()
+        first_app.engine.dispose()
+        second_app.engine.dispose()
+
+
 @pytest.mark.parametrize(
     ("overrides", "line"),
     [
         ({"slack_bot_token": "xoxb-wrong"}, "Slack refused SLACK_BOT_TOKEN (auth.test: invalid_auth)"),
         ({"slack_app_token": "xapp-wrong"}, "Slack refused SLACK_APP_TOKEN (apps.connections.open: invalid_auth)"),
-        ({"slack_signing_secret": None},
-         "SLACK_SIGNING_SECRET is not set: HTTP mode needs it (or set SLACK_APP_TOKEN for Socket Mode)"),
         ({"slack_api_url": "http://127.0.0.1:9/api/"},
          "cannot reach the Slack Web API at http://127.0.0.1:9/api/: ClientConnectorError"),
     ],
-    ids=["bot-token", "app-token", "no-signing-secret", "unreachable"],
+    ids=["bot-token", "app-token", "unreachable"],
 )
 async def test_bad_configuration_is_one_clear_line(database_url: str, slack: FakeSlack, overrides: dict,
                                                    line: str) -> None:
@@ -118,17 +142,51 @@ async def test_no_bot_token_means_slack_is_off(database_url: str, slack: FakeSla
         app.engine.dispose()
 
 
-async def test_a_port_in_use_is_one_line(database_url: str, slack: FakeSlack) -> None:
+async def test_neither_app_token_nor_signing_secret_posts_alerts_and_listens_nowhere(
+    database_url: str, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(database_url, slack, slack_signing_secret=None)
+    try:
+        handle = await start_slack(app)
+        assert handle is not None and handle.mode == "alerts"
+        assert handle.alerts is not None  # staff alerts still go to the channel
+        assert handle.port is None and handle.runner is None and handle.socket is None
+        assert "Slack: alerts only: neither SLACK_APP_TOKEN" in caplog.text
+        await stop_slack(handle)
+    finally:
+        app.engine.dispose()
+
+
+async def test_a_port_in_use_waits_and_is_taken_over_when_it_frees(
+    database_url: str, slack: FakeSlack, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two instances on one host, one COLLECTBOT_SLACK_HTTP_PORT: the second posts and waits for the port."""
+    import bot.handlers.slack.app as slack_app
+
+    monkeypatch.setattr(slack_app, "BIND_RETRY_SECONDS", 0.2)
     first = make_app(database_url, slack)
     handle = await start_slack(first)
+    second = make_app(database_url, slack, slack_http_port=handle.port)
+    waiting = None
     try:
-        second = make_app(database_url, slack, slack_http_port=handle.port)
-        with pytest.raises(SlackUnavailable, match=f"cannot listen on port {handle.port} for Slack"):
-            await start_slack(second)
-        second.engine.dispose()
+        waiting = await start_slack(second)
+        assert waiting is not None and waiting.mode == "http-waiting" and waiting.port is None
+        assert f"port {handle.port} (COLLECTBOT_SLACK_HTTP_PORT) is in use" in caplog.text
+        port = handle.port
+        await stop_slack(handle)  # the first instance stops: its port frees
+        handle = None
+        for _ in range(50):
+            if waiting.mode == "http":
+                break
+            await asyncio.sleep(0.1)
+        assert waiting.mode == "http" and waiting.port == port
+        events = SlackEventsClient(f"http://127.0.0.1:{port}/slack/events", SECRET)
+        assert (await events.send(url_verification("taken-over"))).json()["challenge"] == "taken-over"
     finally:
         await stop_slack(handle)
+        await stop_slack(waiting)
         first.engine.dispose()
+        second.engine.dispose()
     assert SECRET  # the rig's signing secret is what every signed request above used
 
 

@@ -8,7 +8,7 @@ Sales: "Hold 7 days" asks credit staff for a hold, "Go ahead" notes it, "Agree" 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
@@ -181,6 +181,17 @@ async def test_hold_seven_days_asks_credit_staff_who_approve(rig: SlackRig, slac
         assert conn.execute(select(Hold.status, Hold.approved_by)).all() == [("active", "slack:U0CREDIT")]
     assert [e.actor for e in rig.events_of("ACME", "hold_set")] == ["slack:U0CREDIT"]
     assert "Hold approved: reminders paused until 2026-03-23" in visible_text(request)
+
+
+async def test_a_hold_approved_after_its_last_day_says_it_pauses_nothing(rig: SlackRig, slack: FakeSlack) -> None:
+    heads_up(rig)
+    [alert] = await rig.post_alerts()
+    await rig.click(REP, alert, "Hold 7 days")  # until 2026-03-23
+    [request] = await rig.post_alerts()
+    rig.app.clock.set(rig.app.now() + timedelta(days=10))  # credit staff get to it late
+    await rig.click(CREDIT, request, "Approve")
+    assert ("Hold approved: reminders paused until 2026-03-23, a day already past (2026-03-26 for the customer): "
+            "nothing is paused") in visible_text(request)
 
 
 async def test_go_ahead_is_a_note_and_agree_approves_the_step(rig: SlackRig, slack: FakeSlack) -> None:

@@ -104,3 +104,23 @@ async def test_slow_answers_are_acknowledged_at_once_and_arrive_after(rig: Rig, 
         assert reply.status == 200 and time.monotonic() - started < 2.5  # Slack wants the ack within 3 s
     await rig.slack.until(lambda: rig.slack.responses and rig.slack.posts(CHANNEL), timeout=20)
     assert "$1,500.00" in all_text(rig.slack.responses[0]["blocks"])
+
+
+async def test_codes_reach_staff_as_words_dispute_reason_item_status_and_next_step(rig: Rig) -> None:
+    # Found trying the product: the answer said `wrong_price` and `pre_due` where the alerts say words.
+    from bot.services.customers import customers_by_id, lookup
+    from bot.services.disputes import open_debtor_dispute
+    from tests.handlers.slack.questions.rig import NOW
+
+    acme = lookup(rig.app.engine, "ACME").customer
+    with rig.app.engine.begin() as conn:
+        row = customers_by_id(conn, [acme.id])[acme.id]
+        open_debtor_dispute(conn, row, "INV-1", reason="wrong_price", text="we ordered 10", actor="debtor:1", now=NOW)
+    answer = await rig.mention(CREDIT, "what does ACME owe?")
+    text = all_text(answer.blocks, answer.text)
+    # INV-1 disputed; INV-2 (due 2026-12-15) next gets its pre-due reminder, three days before
+    assert "wrong price or quantity" in text and "_(disputed)_" in text
+    assert "*Next step:* pre-due reminder on 2026-12-14" in text
+    assert "(dispute opened): wrong price or quantity: we ordered 10" in text  # the last contact
+    for code in ("wrong_price", "pre_due", "dispute_opened"):
+        assert code not in text, code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from pathlib import Path
 
@@ -113,6 +114,39 @@ async def test_scheduled_digest_and_weekly_are_posted(database_url: str, tmp_pat
         assert len(files) == 1 and fake_slack.uploads[files[0].files[0]["id"]]["data"].startswith(PNG)
     finally:
         app.engine.dispose()
+
+
+async def test_two_instances_post_each_scheduled_report_once_per_day(
+    database_url: str, tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """Every `collectbot run` on the database fires the same cron jobs at the same time: one post each."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from storage.tables import ScheduledReport
+
+    setup_fake(fake_slack)
+    first = scheduled_app(database_url, tmp_path, fake_slack)
+    second = App(first.settings, clock=FixedClock(NOW))
+    next_day = App(first.settings, clock=FixedClock(NOW + timedelta(days=1)))
+    try:
+        posted = await asyncio.gather(*(post_scheduled_reports(app, kind) for app in (first, second)
+                                        for kind in ("digest", "weekly")))
+        assert sorted(p is not None for p in posted) == [False, False, True, True]
+        texts = [m.text for m in fake_slack.posts(CHANNEL) if not m.files]
+        assert sum(t.startswith("Daily digest") for t in texts) == 1
+        assert sum(t.startswith("Weekly aging summary") for t in texts) == 1
+        assert len([m for m in fake_slack.posts(CHANNEL) if m.files]) == 1  # one chart
+        assert await post_scheduled_reports(next_day, "digest") is not None  # the next day's comes
+        with first.engine.connect() as conn:
+            rows = conn.execute(select(ScheduledReport.kind, ScheduledReport.period, ScheduledReport.status)
+                                .order_by(ScheduledReport.id)).all()
+        assert sorted(rows) == [("digest", "2026-11-23", "posted"), ("digest", "2026-11-24", "posted"),
+                                ("weekly", "2026-11-23", "posted")]
+    finally:
+        for app in (first, second, next_day):
+            app.engine.dispose()
 
 
 @pytest.mark.parametrize(("interval", "slack_on", "jobs"), [(15, True, 2), (0, True, 0), (15, False, 0)])
