@@ -172,7 +172,9 @@ class Silent:
 
     name = "telegram"
 
-    async def send(self, message) -> int:  # noqa: ANN001
+    async def send(self, message, leaving=None) -> int:  # noqa: ANN001
+        if leaving is not None:
+            await leaving()
         return 1
 
     async def post(self, alert):  # noqa: ANN001, ANN201

@@ -14,7 +14,6 @@ from rich.table import Table
 from bot.app import build_sweeper
 from bot.cli_help import epilog
 from bot.cli_support import FORMAT_HELP, Fmt, build_app, customer_errors, err, fail, out, parse_day, print_json
-from bot.scheduler.delivery import run_sync
 
 if TYPE_CHECKING:
     from bot.services.holds import HoldChange
@@ -117,6 +116,8 @@ def sweep(
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     the_app = build_app(now)
     _ = the_app.policy  # a broken policy is one line before anything else
+    from bot.scheduler.delivery import run_sync  # the sending path only for `sweep`
+
     report = run_sync(_sweep(the_app, dry_run))
     if fmt is Fmt.json:
         print_json(report.as_json())

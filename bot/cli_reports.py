@@ -18,7 +18,6 @@ from rich.table import Table
 from bot.cli_support import Fmt, build_app, err, fail, out, parse_day, print_json
 from bot.domain.balances import BUCKETS
 from bot.domain.months import Month, MonthError, parse_month
-from bot.handlers.slack.report_poster import slack_poster
 from bot.services.report_post import (
     PostingUnavailable,
     ReportKind,
@@ -47,6 +46,8 @@ def _poster(post: bool, the_app) -> ReportPoster | None:  # noqa: ANN001
     if not post:
         return None
     try:
+        from bot.handlers.slack.report_poster import slack_poster  # Slack's SDK only when posting
+
         return slack_poster(the_app.settings, engine=the_app.engine)
     except (SlackNotConfigured, PostingUnavailable) as exc:
         fail(str(exc))

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from bot.services.customers import CustomerRow, Found
 
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False, soft_wrap=True)  # a notice is one line, however narrow
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # a message is one line, however long its path
 
 
 AS_OF_HELP = "The company's date, YYYY-MM-DD; default: today in COLLECTBOT_TIMEZONE."

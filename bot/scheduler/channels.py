@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -28,16 +29,26 @@ class Outgoing:
     buttons: list[list[dict]] | None = None
 
 
+Leaving = Callable[[], Awaitable[None]]
+
+
 class DebtorChannel(Protocol):
     name: str
 
-    async def send(self, message: Outgoing) -> int | str:
+    async def send(self, message: Outgoing, leaving: Leaving | None = None) -> int | str:
         """Deliver; return the channel's message id.
 
+        `leaving` is awaited right before the request leaves (after any wait for the rate budget):
+        the delivery path records there that the message may be out. If it raises, nothing is
+        sent and the error reaches the caller.
         Raises python-telegram-bot's errors as they come (Forbidden, BadRequest, TimedOut,
-        NetworkError, RetryAfter) or ContactUnreachable; bot.scheduler.delivery.classify says
-        what each one means.
+        NetworkError, RetryAfter), ContactUnreachable or NotLeft; bot.scheduler.delivery.classify
+        says what each one means.
         """
+
+
+class NotLeft(Exception):
+    """Nothing was sent (e.g. the delivery path could not record that the message was leaving): send it later."""
 
 
 class ContactUnreachable(Exception):
@@ -51,7 +62,9 @@ class ConsoleDebtorChannel:
     name: str = "console"
     sent: list[Outgoing] = field(default_factory=list)
 
-    async def send(self, message: Outgoing) -> int:
+    async def send(self, message: Outgoing, leaving: Leaving | None = None) -> int:
+        if leaving is not None:
+            await leaving()
         self.sent.append(message)
         log.info(
             "reminder to %s (chat %s): %s",

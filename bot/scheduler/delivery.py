@@ -4,9 +4,11 @@ Whoever decides to tell someone something records it first (storage.outbound.enq
 debtor, storage.outbox.add_alert for staff) in the decision's own transaction; this module
 sends it after that commits. DESIGN "Reliability and security":
 
-- a message is claimed (`pending` -> `sending`, this process's claim token from
-  bot.scheduler.claims) in its own short transaction just before the call, and its result is
-  recorded in another: no network call ever happens inside a transaction;
+- a message is claimed (reserved under this process's claim token from bot.scheduler.claims,
+  still `pending`) in its own short transaction, becomes `sending` in another right before its
+  request leaves (after the wait for the rate budget: the channel awaits a `leaving` hook), and
+  its result is recorded in a third: no network call ever happens inside a transaction, and a
+  failure before the request left (the database included) leaves it `pending`, never `unknown`;
 - at most 3 messages are in flight per process (their requests out at once: the rate limiter,
   bot.scheduler.ratelimit.TelegramRateLimiter plugged into python-telegram-bot, holds the
   places), and at most 6 claimed ahead of their answer, so that claiming and waiting for a rate
@@ -50,12 +52,20 @@ from tenacity import AsyncRetrying, retry_if_exception, retry_if_exception_type,
 
 from bot.clock import SystemClock
 from bot.scheduler import compose, ratelimit
-from bot.scheduler.channels import AlertChannel, ContactUnreachable, DebtorChannel, NotPosted, Outgoing, StaffPost
+from bot.scheduler.channels import (
+    AlertChannel,
+    ContactUnreachable,
+    DebtorChannel,
+    NotLeft,
+    NotPosted,
+    Outgoing,
+    StaffPost,
+)
 from bot.scheduler.claims import claim_holder, dead_holders
 from bot.scheduler.dbpool import run_db
 from bot.scheduler.ratelimit import retry_after_seconds
 from storage import events
-from storage.engine import reading
+from storage.engine import failure_reason, reading
 from storage.outbound import SEND_STATUS_OF, AlertStatus, MessageStatus, SendStatus
 from storage.outbox import add_alert
 from storage.tables import Contact, Customer, OutboundMessage, ReminderSend, StaffAlert
@@ -81,7 +91,8 @@ def classify(exc: BaseException) -> str:
     - `unreachable`: 403 in its three forms (python-telegram-bot's Forbidden), or a chat Telegram
       does not know (400 "chat not found"): this chat will never receive it;
     - `not_left`: a 5xx or a connection error, a timeout while connecting or waiting for a pooled
-      connection, or the token refused (401/404): nothing was sent, so it may be sent again;
+      connection, the token refused (401/404), or NotLeft (the database failed before the request
+      left): nothing was sent, so it may be sent again;
     - `later`: a 429 the rate limiter gave up on: send again after its retry_after;
     - `refused`: any other 400 (the message itself is wrong): resending cannot help;
     - `unknown`: a timeout after the request left, or anything unexpected: it may have arrived.
@@ -94,17 +105,17 @@ def classify(exc: BaseException) -> str:
         return LATER
     if isinstance(exc, TimedOut):
         return NOT_LEFT if isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout) else UNKNOWN
-    if isinstance(exc, NetworkError | InvalidToken | EndPointNotFound):  # answered before anything was sent
+    if isinstance(exc, NetworkError | InvalidToken | EndPointNotFound | NotLeft):  # nothing was sent
         return NOT_LEFT
     return UNKNOWN
 
 
-def _in_flight() -> asyncio.Semaphore:
-    """This process's in-flight limit on the running loop (one semaphore per loop)."""
+def _claimed_ahead() -> asyncio.Semaphore:
+    """This process's CLAIMED_AHEAD places on the running loop (one semaphore per loop)."""
     loop = asyncio.get_running_loop()
     sem = _SEMAPHORES.get(loop)
     if sem is None:
-        sem = _SEMAPHORES[loop] = asyncio.Semaphore(MAX_IN_FLIGHT)
+        sem = _SEMAPHORES[loop] = asyncio.Semaphore(CLAIMED_AHEAD)
     return sem
 
 
@@ -158,16 +169,25 @@ class Delivery:
         A status is a MessageStatus value; `pending` means not delivered now (a failure before the
         request left, Telegram's retry_after, or a message another live process reserved) and
         `sending` that another process is sending it.
+
+        The database failing (DBAPIError) stops the claiming: what was not claimed stays `pending`,
+        what was claimed and had not left is put back (when the database still answers), what is
+        out is waited for and its result recorded if it can be; then the first error is raised, so
+        that a command ends in one line (DESIGN "Interfaces") with no send left running behind it.
         """
         token = await run_db(self._token)
         if ids is None:
             ids = [i for i in await run_db(self._due_ids, token if reserved else "") if i not in exclude]
-        sem = _in_flight()
+        sem = _claimed_ahead()
+        failures: list[DBAPIError] = []
 
         async def one(mid: int) -> tuple[int, str]:
-            return mid, await self._deliver_one(mid, token, sem)
+            return mid, await self._deliver_one(mid, token, sem, failures)
 
-        return dict(await asyncio.gather(*(one(mid) for mid in ids)))
+        results = dict(await asyncio.gather(*(one(mid) for mid in ids)))
+        if failures:
+            raise failures[0]
+        return results
 
     # -- database steps (each one short transaction, in bot.scheduler.dbpool's threads) ----------
 
@@ -201,7 +221,7 @@ class Delivery:
                     t.c.claimed_by.in_(["", token]),
                     or_(t.c.not_before.is_(None), t.c.not_before <= wall_now()),
                 )
-                .values(status=MessageStatus.SENDING, claimed_by=token, attempts=t.c.attempts + 1, updated_at=now)
+                .values(claimed_by=token, attempts=t.c.attempts + 1, updated_at=now)
                 .returning(t.c.id, t.c.customer_id, t.c.kind, t.c.step, t.c.doc_refs, t.c.candidates)
             ).first()
             if row is None:
@@ -220,6 +240,20 @@ class Delivery:
         with reading(self.engine) as conn:
             return conn.execute(select(t.c.status).where(t.c.id == mid)).scalar() or "missing"
 
+    def _leaving(self, m: Claimed) -> None:
+        """Intent: the message may be out from now on (`sending`). NotLeft when the claim is no longer
+        this process's (its holder was declared dead and someone else took it): then it is not sent."""
+        t = OutboundMessage.__table__
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(t)
+                .where(t.c.id == m.id, t.c.status.in_([MessageStatus.PENDING, MessageStatus.SENDING]),
+                       t.c.claimed_by == m.token)
+                .values(status=MessageStatus.SENDING, updated_at=self.clock())
+            ).rowcount
+        if not done:
+            raise NotLeft(f"message {m.id}: the claim was lost before it left")
+
     def _finish(self, m: Claimed, status: MessageStatus, *, chat_id: int | None = None,
                 message_id: int | None = None, error: str = "", not_before: datetime | None = None) -> bool:
         """Record the result; False when the claim was no longer this process's (declared dead meanwhile)."""
@@ -228,7 +262,8 @@ class Delivery:
         with self.engine.begin() as conn:
             done = conn.execute(
                 update(t)
-                .where(t.c.id == m.id, t.c.status == MessageStatus.SENDING, t.c.claimed_by == m.token)
+                .where(t.c.id == m.id, t.c.status.in_([MessageStatus.SENDING, MessageStatus.PENDING]),
+                       t.c.claimed_by == m.token)
                 .values(status=status, chat_id=chat_id, telegram_message_id=message_id, error=error[:500],
                         not_before=not_before, claimed_by="" if status == MessageStatus.PENDING else m.token,
                         updated_at=now)
@@ -322,17 +357,28 @@ class Delivery:
 
     # -- the send itself -----------------------------------------------------------------------
 
-    async def _deliver_one(self, mid: int, token: str, sem: asyncio.Semaphore) -> str:
+    async def _deliver_one(self, mid: int, token: str, sem: asyncio.Semaphore, failures: list[DBAPIError]) -> str:
         """Claim, send (each candidate in turn), record: the claim and the send hold one of this
         process's CLAIMED_AHEAD places, so no more than that are ever `sending` at once (the
         rate limiter lets MAX_IN_FLIGHT of them have their request out); the result is recorded
-        after the place is given back."""
+        after the place is given back. A database error is added to `failures` (see `deliver`)."""
         async with sem:
-            m = await run_db(self._claim, mid, token)
-            if m is None:
-                return await run_db(self._status, mid)
-            status, result = await self._attempt(m)
-        await self._record(m, status, result)
+            if failures:  # the database failed meanwhile: claim nothing more
+                return MessageStatus.PENDING
+            try:
+                m = await run_db(self._claim, mid, token)
+                if m is None:
+                    return await run_db(self._status, mid)
+            except DBAPIError as exc:  # nothing was sent; a reservation made all the same dies with this process
+                failures.append(exc)
+                return MessageStatus.PENDING
+            status, result = await self._attempt(m, failures)
+        try:
+            await self._record(m, status, result)
+        except DBAPIError as exc:  # still failing after the retries: the claim dies with this process
+            failures.append(exc)
+            log.warning("message %s: its result (%s) could not be recorded: %s", m.id, status.value,
+                        failure_reason(exc))
         return status
 
     async def _record(self, m: Claimed, status: MessageStatus, result: dict) -> None:
@@ -349,19 +395,25 @@ class Delivery:
             with attempt:
                 await run_db(self._finish, m, status, **result)
 
-    async def _attempt(self, m: Claimed) -> tuple[MessageStatus, dict]:
+    async def _attempt(self, m: Claimed, failures: list[DBAPIError]) -> tuple[MessageStatus, dict]:
         """Try the candidates in order; (final status, what `_finish` records with it)."""
         for cand in m.candidates:
             outgoing = Outgoing(m.customer_ref, cand["chat_id"], cand["text"], cand.get("buttons"))
             try:
-                message_id = await self._send(outgoing)
+                message_id = await self._send(outgoing, m)
             except Exception as exc:  # noqa: BLE001 - each kind of failure is recorded
                 kind = classify(exc)
                 error = self._describe(exc)
                 if kind == UNREACHABLE:
-                    await run_db(self._unreachable, m, cand["contact_id"], cand["chat_id"], _why_unreachable(exc))
+                    try:
+                        await run_db(self._unreachable, m, cand["contact_id"], cand["chat_id"], _why_unreachable(exc))
+                    except DBAPIError as db_exc:  # not recorded: the chat is tried (and refuses) again next time
+                        failures.append(db_exc)
+                        return MessageStatus.PENDING, {"error": error}
                     continue
                 if kind == NOT_LEFT:
+                    if isinstance(exc.__cause__, DBAPIError):  # the database failed: claim nothing more
+                        failures.append(exc.__cause__)
                     log.warning("message %s not sent (%s); it stays pending for the next delivery", m.id, error)
                     return MessageStatus.PENDING, {"error": error}
                 if kind == LATER:
@@ -378,8 +430,17 @@ class Delivery:
     def _describe(self, exc: BaseException) -> str:
         return _describe(exc, getattr(self.channel, "redact", lambda s: s))
 
-    async def _send(self, outgoing: Outgoing) -> int | None:
-        """One send, retried with exponential backoff while it failed before the request left."""
+    async def _send(self, outgoing: Outgoing, m: Claimed) -> int | None:
+        """One send, retried with exponential backoff while it failed before the request left. The
+        message becomes `sending` just before the request leaves (after the wait for the rate
+        budget): a database failure until then leaves it `pending` for a later pass."""
+
+        async def leaving() -> None:
+            try:
+                await run_db(self._leaving, m)
+            except DBAPIError as exc:
+                raise NotLeft(f"the database failed before the message left ({failure_reason(exc)})") from exc
+
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda exc: classify(exc) == NOT_LEFT),
             stop=stop_after_attempt(self.retries + 1),
@@ -388,7 +449,7 @@ class Delivery:
         )
         async for attempt in retrying:
             with attempt:
-                result = await self.channel.send(outgoing)
+                result = await self.channel.send(outgoing, leaving)
                 return _as_int(result)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -665,7 +726,11 @@ class Outflow:
         finally:
             self._waiting -= 1
         self._lock.release()  # flush takes it again at once (nothing else runs in between on this loop)
-        return await self.flush()
+        try:
+            return await self.flush()
+        except DBAPIError as exc:  # nobody awaits a kick: one line, and the next pass tries again
+            log.warning("a delivery pass stopped: the database failed (%s)", failure_reason(exc))
+            return {}
 
     async def sweep(self, sweeper, now: datetime):  # noqa: ANN001, ANN201
         """A whole sweep (record, deliver, post) as one pass: never beside another pass of this process."""

@@ -31,6 +31,7 @@ from bot.services.balances import aging_document, balance_document
 from bot.services.customers import customers_by_id
 from storage.engine import make_engine
 from storage.tables import Customer, Document
+from tests.conftest import Cli
 
 SAMPLE = Path(bot.__file__).parent / "sample_data"
 KINDS = ("customers", "documents", "payments")
@@ -295,10 +296,11 @@ def test_aging_csv_neutralises_formula_names(sample) -> None:
             assert not cell.startswith("-") or AMOUNT.match(cell), row
 
 
-def test_json_output_is_pure_even_on_a_fresh_database(cli) -> None:
-    # The first command also migrates the database: nothing of that may reach stdout.
-    proc = cli("report", "aging", "--format", "json", "--as-of", AS_OF)
+def test_json_output_is_pure_even_on_a_fresh_database(empty_database_url: str, tmp_path: Path) -> None:
+    # The first command also migrates the database: nothing of that may reach stdout (or stderr).
+    proc = Cli(empty_database_url, tmp_path)("report", "aging", "--format", "json", "--as-of", AS_OF)
     assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
     assert json.loads(proc.stdout) == {"as_of": AS_OF, "reports": []}
 
 

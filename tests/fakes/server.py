@@ -79,6 +79,7 @@ class Fault:
     retry_after: int = 1
     seconds: float = 30.0
     form: str = "blocked"
+    description: str | None = None  # the error body's description (a status fault; default: the status's own)
 
     def matches(self, method: str, target: str | None) -> bool:
         if self.method is not None and self.method.lower() != method.lower():

@@ -122,9 +122,10 @@ class FakeTelegram(TelegramWorld, FakeServer):
 
     # ---- fault scripting
     def fail_next(self, status: int = 500, *, times: int = 1, method: str | None = None,
-                  chat_id: int | None = None) -> None:
-        """Answer the next matching calls with ``status`` (500: JSON error; 502: nginx's HTML page)."""
-        self.faults.add(Fault("status", times, method, _target(chat_id), status=status))
+                  chat_id: int | None = None, description: str | None = None) -> None:
+        """Answer the next matching calls with ``status`` (500: JSON error; 502: nginx's HTML page; any
+        other: the JSON error with ``description``, e.g. 400 "Bad Request: message to reply not found")."""
+        self.faults.add(Fault("status", times, method, _target(chat_id), status=status, description=description))
 
     def drop_next(self, *, times: int = 1, method: str | None = None, chat_id: int | None = None) -> None:
         """Close the connection without answering (before reading the body, unless bound to a chat)."""
@@ -201,8 +202,10 @@ class FakeTelegram(TelegramWorld, FakeServer):
             return _error(429, f"Too Many Requests: retry after {fault.retry_after}", fault.retry_after)
         if fault.kind == "forbidden":
             return _error(403, FORBIDDEN[fault.form])
-        if fault.status == 502:
+        if fault.status == 502 and fault.description is None:
             return web.Response(status=502, text=BAD_GATEWAY_HTML, content_type="text/html")
+        if fault.description is not None:
+            return _error(fault.status, fault.description)
         return _error(fault.status, "Internal Server Error" if fault.status == 500 else "Bad Gateway")
 
     async def _answer(self, method: str, raw: dict[str, str], files: dict[str, UploadedFile]) -> web.Response:

@@ -220,11 +220,11 @@ def flaky_budget(engine, times: int):  # noqa: ANN001, ANN201
     class FlakyBudget(SharedBudget):
         left = times
 
-        def try_reserve(self, wait_for, take):  # noqa: ANN001, ANN202
+        def try_send(self, chat, bot, interval, permits):  # noqa: ANN001, ANN202
             if FlakyBudget.left > 0:
                 FlakyBudget.left -= 1
                 raise OperationalError("SELECT next_at FROM rate_budget", {}, Exception("server closed the connection"))
-            return super().try_reserve(wait_for, take)
+            return super().try_send(chat, bot, interval, permits)
 
     return FlakyBudget(engine)
 
@@ -252,6 +252,7 @@ async def test_a_database_error_before_the_request_left_is_retried_not_unknown(
     assert message_statuses(w.engine) == {"sent": 2}  # not `unknown`: nothing had left
     assert alerts(w.engine, "send_unknown") == []
     assert per_chat(tg, 2) == Counter({CHAT0: 1, CHAT0 + 1: 1})
+    assert limiter.budget.left == 0  # both failures happened
 
 
 async def test_a_database_error_while_recording_a_result_is_retried_and_the_result_kept(

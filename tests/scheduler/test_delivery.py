@@ -11,6 +11,7 @@ invoices; a send whose sender was killed mid-flight is `unknown`; two sweeps at 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -203,6 +204,73 @@ async def test_when_every_chat_answers_403_the_step_is_no_channel_and_sales_are_
     assert chase[0].customer_ref == "C1"
     assert rig.events("reminder_sent")[-1].text == (
         "first: every linked chat blocked the bot; sales rep asked to chase by phone")
+
+
+# ---------------------------------------------------------------- every error class PTB raises, one each
+
+
+async def test_bad_request_chat_not_found_marks_the_chat_unreachable_and_the_next_one_gets_it(rig_for) -> None:  # noqa: ANN001
+    rig = await rig_for([cust("C1")], [doc("INV-1", "C1", DUE)])
+    rig.link("C1", 4001)  # a chat Telegram does not know: 400 "Bad Request: chat not found" (BadRequest)
+    rig.tg.add_user(4002)
+    rig.link("C1", 4002)
+    report = await rig.sweep(at_local(off(8), 10))
+    assert items(report) == [("C1", "INV-1", "first", "sent")]
+    assert [(c.status, c.description) for c in rig.tg.calls_to("sendMessage")][0] == (
+        400, "Bad Request: chat not found")
+    assert len(rig.tg.sent(4002)) == 1
+    assert [e.text for e in rig.events("contact_unreachable")] == ["chat 4001 does not exist"]
+    assert rig.rows() == [("first", "sent")]
+
+
+async def test_any_other_bad_request_is_failed_never_resent_and_told_to_staff(rig_for) -> None:  # noqa: ANN001
+    rig = await rig_for([cust("C1")], [doc("INV-1", "C1", DUE)])
+    rig.tg.add_user(1001)
+    rig.link("C1", 1001)
+    rig.tg.fail_next(400, method="sendMessage", description="Bad Request: can't parse entities: unsupported "
+                                                             "start tag \"blink\" at byte offset 0")
+    report = await rig.sweep(at_local(off(8), 10))
+    assert items(report) == [("C1", "INV-1", "first", "no_channel")]  # the sweep's word for "not delivered"
+    assert rig.rows() == [("first", "failed")] and rig.messages() == ["failed"]
+    assert [p.kind for p in rig.posted] == ["send_failed"] and "INV-1" in rig.posted[0].text
+    await rig.sweep(at_local(off(8), 11))  # resending cannot help: it is not tried again
+    assert len(rig.tg.faults.used) == 1 and rig.tg.calls_to("sendMessage") == []
+
+
+async def test_a_429_past_the_limiters_retries_leaves_it_pending_until_retry_after(rig_for) -> None:  # noqa: ANN001
+    from bot.scheduler.ratelimit import MAX_RETRIES
+
+    rig = await rig_for([cust("C1")], [doc("INV-1", "C1", DUE)])
+    rig.tg.add_user(1001)
+    rig.link("C1", 1001)
+    rig.tg.rate_limit_next(retry_after=1, method="sendMessage", times=MAX_RETRIES + 1)  # RetryAfter every time
+    report = await rig.sweep(at_local(off(8), 10))
+    assert items(report) == [("C1", "INV-1", "first", "deferred")]
+    assert rig.messages() == ["pending"] and rig.tg.sent(1001) == []
+    with rig.engine.connect() as conn:
+        not_before = conn.execute(select(OutboundMessage.not_before)).scalar_one()
+    assert not_before is not None  # Telegram's retry_after, in real seconds
+    await asyncio.sleep(1.1)
+    await rig.sweep(at_local(off(8), 11))
+    assert len(rig.tg.sent(1001)) == 1 and rig.messages() == ["sent"]
+
+
+async def test_a_token_revoked_mid_run_is_invalid_token_and_leaves_it_pending_not_unknown(rig_for) -> None:  # noqa: ANN001
+    rig = await rig_for([cust("C1")], [doc("INV-1", "C1", DUE)])
+    rig.tg.add_user(1001)
+    rig.link("C1", 1001)
+    token = rig.tg.token
+    rig.tg.token = "123456789:AArevoked_in_BotFather"  # every call with the old one: 401 Unauthorized (InvalidToken)
+    report = await rig.sweep(at_local(off(8), 10))
+    assert items(report) == [("C1", "INV-1", "first", "deferred")]
+    assert rig.messages() == ["pending"] and rig.rows() == [("first", "pending")]
+    assert rig.events("send_unknown") == [] and rig.posted == []
+    with rig.engine.connect() as conn:
+        error = conn.execute(select(OutboundMessage.error)).scalar_one()
+    assert "InvalidToken" in error and token not in error and "revoked" not in error
+    rig.tg.token = token
+    await rig.sweep(at_local(off(8), 11))
+    assert len(rig.tg.sent(1001)) == 1 and rig.messages() == ["sent"]
 
 
 # ---------------------------------------------------------------- 5xx and connection errors

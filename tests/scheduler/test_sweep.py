@@ -421,7 +421,9 @@ class BlockedChannel:
     def __init__(self) -> None:
         self.calls: list[Outgoing] = []
 
-    async def send(self, message: Outgoing) -> str:
+    async def send(self, message: Outgoing, leaving=None) -> str:  # noqa: ANN001
+        if leaving is not None:
+            await leaving()
         self.calls.append(message)
         raise ContactUnreachable("403: bot was blocked by the user")
 
@@ -453,7 +455,9 @@ class BlocksSome:
         self.blocked = blocked
         self.calls: list[Outgoing] = []
 
-    async def send(self, message: Outgoing) -> str:
+    async def send(self, message: Outgoing, leaving=None) -> str:  # noqa: ANN001
+        if leaving is not None:
+            await leaving()
         self.calls.append(message)
         if message.chat_id in self.blocked:
             raise ContactUnreachable("403: bot was blocked by the user")
@@ -873,7 +877,9 @@ class FlakyChannel:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def send(self, message: Outgoing) -> str:
+    async def send(self, message: Outgoing, leaving=None) -> str:  # noqa: ANN001
+        if leaving is not None:
+            await leaving()
         self.calls += 1
         raise TimeoutError("the network went away mid-send")
 

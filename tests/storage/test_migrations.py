@@ -18,6 +18,7 @@ import storage.tables  # noqa: F401  (registers every table on the metadata)
 from storage.customer_keys import in_model
 from storage.engine import make_engine
 from storage.migrate import HEAD_REVISION, MIGRATIONS_DIR, current_revision, ensure_schema, upgrade
+from tests.conftest import Cli
 
 MODEL_TABLES = set(SQLModel.metadata.tables)
 
@@ -36,8 +37,8 @@ def table_names(engine: Engine) -> set[str]:
 
 
 @pytest.fixture
-def empty_engine(database_url: str) -> Iterator[Engine]:
-    eng = make_engine(database_url)
+def empty_engine(empty_database_url: str) -> Iterator[Engine]:
+    eng = make_engine(empty_database_url)
     yield eng
     eng.dispose()
 
@@ -83,11 +84,11 @@ def test_ensure_schema_is_idempotent(engine: Engine) -> None:
         assert conn.execute(text("SELECT name FROM customer")).scalars().all() == ["Kept"]
 
 
-def test_db_upgrade_command(cli, database_url: str) -> None:
-    proc = cli("db", "upgrade")
+def test_db_upgrade_command(empty_database_url: str, tmp_path) -> None:
+    proc = Cli(empty_database_url, tmp_path)("db", "upgrade")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
-    eng = make_engine(database_url)
+    eng = make_engine(empty_database_url)
     try:
         assert current_revision(eng) == HEAD_REVISION
         assert MODEL_TABLES <= table_names(eng)

@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
+from telegram.ext import ExtBot
 
 from bot.app import App
 from bot.handlers.telegram.botapi import TelegramUnavailable, check_bot, redact, telegram_bot
-from bot.scheduler.channels import Outgoing
+from bot.scheduler.channels import Leaving, Outgoing
 from bot.scheduler.delivery import Delivery, run_sync
+from bot.scheduler.ratelimit import BeforeSend
 
 log = logging.getLogger("collectbot.delivery")
 
@@ -75,10 +77,17 @@ class TelegramDebtorChannel:
         """`text` without the bot token (for errors recorded in the outbox and the log)."""
         return redact(text, self.app) if self.app is not None else text.replace(self.bot.token, "<token>")
 
-    async def send(self, message: Outgoing) -> int:
-        """sendMessage in HTML with the message's inline buttons; Telegram's message id. Errors as PTB raises them."""
+    async def send(self, message: Outgoing, leaving: Leaving | None = None) -> int:
+        """sendMessage in HTML with the message's inline buttons; Telegram's message id. Errors as PTB raises them.
+
+        `leaving` runs once the rate budget lets the request go (bot.scheduler.ratelimit.BeforeSend),
+        or first when the bot has no rate limiter."""
+        limited = isinstance(self.bot, ExtBot) and self.bot.rate_limiter is not None
+        if leaving is not None and not limited:
+            await leaving()
         sent = await self.bot.send_message(
-            message.chat_id, message.text, parse_mode=ParseMode.HTML, reply_markup=markup(message.buttons)
+            message.chat_id, message.text, parse_mode=ParseMode.HTML, reply_markup=markup(message.buttons),
+            **({"rate_limit_args": BeforeSend(leaving)} if leaving is not None and limited else {}),
         )
         return sent.message_id
 

@@ -154,7 +154,7 @@ class SlackRig:
             return 200
         return (await self.events.send(payload, **signing)).status
 
-    async def settle(self, timeout: float = 10.0) -> None:
+    async def settle(self, timeout: float = 30.0) -> None:  # generous: parallel workers on a loaded machine
         """Until the work the app started after its acks is done."""
         assert self.handle is not None
         deadline = asyncio.get_running_loop().time() + timeout
