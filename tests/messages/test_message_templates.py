@@ -425,6 +425,7 @@ def test_a_copy_of_the_packaged_templates_renders_the_same_in_the_sandbox(tmp_pa
 
 PRE_DUE_SOON = {"en": "falls due soon", "es": "se acerca el vencimiento", "pt": "está próximo", "fa": "نزدیک است"}
 PRE_DUE_PAST = {"en": "has fallen due", "es": "ya ha vencido", "pt": "já venceram", "fa": "فرا رسیده است"}
+PRE_DUE_MIXED = {"en": "some has already", "es": "una parte vence pronto", "pt": "alguns vencem", "fa": "برخی"}
 
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
@@ -435,6 +436,12 @@ def test_a_pre_due_reminder_never_calls_a_past_due_date_coming(locale: str) -> N
     usd = [{"currency": "USD", "open_cents": 5000}]
     coming = render("reminder/pre_due", locale, **reminder_ctx(items=ahead, totals=usd))
     assert PRE_DUE_SOON[locale] in coming and PRE_DUE_PAST[locale] not in coming
-    past = render("reminder/pre_due", locale, **reminder_ctx())  # INV-1 is 20 days overdue
+    overdue = [i for i in full_items() if i["days_overdue"] > 0]  # INV-1, 20 days overdue
+    brl = [{"currency": "BRL", "open_cents": 123456}]
+    past = render("reminder/pre_due", locale, **reminder_ctx(items=overdue, totals=brl))
     assert PRE_DUE_PAST[locale] in past and PRE_DUE_SOON[locale] not in past
+    assert PRE_DUE_MIXED[locale] not in past
     assert_tidy(past)
+    both = render("reminder/pre_due", locale, **reminder_ctx())  # one overdue, one due in 3 days
+    assert PRE_DUE_MIXED[locale] in both
+    assert_tidy(both)
