@@ -51,10 +51,18 @@ class Month(NamedTuple):
 
 
 def parse_month(text: str) -> Month:
-    """"2026-11" -> Month(2026, 11). Raises MonthError for anything else ("2026-13", "11/2026", "2026-1")."""
+    """"2026-11" -> Month(2026, 11). Raises MonthError for anything else ("2026-13", "11/2026", "2026-1")
+    and for a month outside the dates a ledger holds (csv_columns.EARLIEST_DATE to LATEST_DATE, the
+    1900-2199 limit of every other date a person types)."""
+    from bot.domain.csv_columns import EARLIEST_DATE, LATEST_DATE
+
     found = _MONTH.match(text.strip())
     if not found or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 1:
         raise MonthError(f"month {text!r} is not a month like 2026-11")
+    if not EARLIEST_DATE.year <= int(found.group(1)) <= LATEST_DATE.year:
+        raise MonthError(
+            f"month {text!r} is outside the accepted range {EARLIEST_DATE:%Y-%m} to {LATEST_DATE:%Y-%m}"
+        )
     return Month(int(found.group(1)), int(found.group(2)))
 
 

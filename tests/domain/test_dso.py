@@ -69,9 +69,10 @@ def test_months_parse_and_count_back_over_the_year_end() -> None:
     assert parse_month("2026-02") == Month(2026, 2) and str(Month(2026, 2)) == "2026-02"
     assert Month(2024, 2).days == 29 and Month(2026, 2).last_day == date(2026, 2, 28)
     assert months_back(date(2026, 1, 15), 3) == [Month(2026, 1), Month(2025, 12), Month(2025, 11)]
-    for bad in ("2026-13", "2026-00", "2026-1", "11/2026", "", "0000-01"):
+    for bad in ("2026-13", "2026-00", "2026-1", "11/2026", "", "0000-01", "0001-01", "1899-12", "2200-01", "9999-12"):
         with pytest.raises(MonthError):
             parse_month(bad)
+    assert parse_month("1900-01") == Month(1900, 1) and parse_month("2199-12") == Month(2199, 12)
 
 
 sales_maps = st.dictionaries(

@@ -145,7 +145,7 @@ async def post_scheduled_reports(app, kind: str) -> str | None:  # noqa: ANN001 
     period = day.isoformat()
     holder = await run_db(lambda: claim_holder(app.engine).token)
     if not await run_db(claim_scheduled, app.engine, kind, period, holder, app.now()):
-        log.info("the %s report of %s is posted by another instance on this database", kind, period)
+        log.info("the %s report of %s is already posted (once per day, by any instance on this database)", kind, period)
         return None
 
     def build() -> Report:
