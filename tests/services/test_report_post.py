@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import bot.cli_reports
+import bot.handlers.slack.report_poster
 from bot.cli import app
 from bot.config import Settings
 from bot.handlers.slack.report_poster import slack_poster
@@ -33,7 +33,7 @@ def test_the_cli_posts_the_document_it_prints_and_the_weekly_chart(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     poster = RecordingPoster()
-    monkeypatch.setattr(bot.cli_reports, "slack_poster", lambda settings, **kw: poster)
+    monkeypatch.setattr(bot.handlers.slack.report_poster, "slack_poster", lambda settings, **kw: poster)
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     env = {"COLLECTBOT_DATABASE_URL": database_url, "COLLECTBOT_TIMEZONE": "UTC"}
