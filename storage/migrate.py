@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, text
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0013_sweep_reads"
+HEAD_REVISION = "0014_rate_holder"
 _PG_LOCK_KEY = 0x636F6C6C  # "coll"
 
 

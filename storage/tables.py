@@ -393,6 +393,9 @@ class RateBudget(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=96)
     next_at: int = Field(default=0, sa_type=BigInteger)
+    # The claim holder token (bot.scheduler.claims) of the process whose request holds the key; ""
+    # once given back. A dead holder's key is free after its interval, not after the whole lease.
+    holder: str = Field(default="", max_length=96, sa_column_kwargs={"server_default": ""})
 
 
 class LinkToken(SQLModel, table=True):

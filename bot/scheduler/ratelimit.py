@@ -43,10 +43,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from telegram.error import NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.scheduler.claims import claim_holder, dead_holders
 from bot.scheduler.dbpool import run_db
 from storage.engine import failure_reason
 from storage.sql import dialect_insert
@@ -66,6 +67,24 @@ MAX_RETRIES = 5  # 429s in a row before the error reaches the caller
 MAX_IN_FLIGHT = 3  # messages whose request is out at once, per process (DESIGN "Reliability")
 
 Slot = tuple[str, float]  # (budget key, seconds between two uses)
+
+
+def _unless_dead(conn: Connection, rows: Sequence[Any], now_us: int) -> dict[str, int]:
+    """key -> next_at (µs) of budget rows (locked by the caller's transaction). A key leased by a
+    process (or database session) that is gone is given back on its behalf, free after its interval
+    from now, as if its request had just been done: a dead process has no request out, and the
+    lease (LEASE, 40 s) would keep a debtor's chat silent after a crash. Who is gone:
+    bot.scheduler.claims.dead_holders (one query for all)."""
+    next_at = {row.key: row.next_at for row in rows}
+    leased = {row.holder for row in rows if row.holder and row.next_at > now_us}
+    dead = dead_holders(conn, leased) if leased else set()
+    t = RateBudget.__table__
+    for row in rows:
+        if row.holder in dead and row.next_at > now_us:
+            after = _us(WINDOW + WINDOW_MARGIN) if "/permit" in row.key else _us(CHAT_INTERVAL)
+            next_at[row.key] = now_us + after
+            conn.execute(t.update().where(t.c.key == row.key).values(next_at=next_at[row.key], holder=""))
+    return next_at
 
 
 def _us(seconds: float) -> int:
@@ -182,18 +201,20 @@ class SharedBudget:
         """
         t = RateBudget.__table__
         keys = sorted({chat, bot, *permits})
+        me = claim_holder(self.engine).token  # before the transaction: it may open its own session
         now_us = int(self.wall() * 1_000_000)
         with self.engine.begin() as conn:
             # Rows locked in one order by every process (a scan's order would deadlock two of them).
             query = t.select().where(t.c.key.in_(keys)).order_by(t.c.key)
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update()
-            next_at = {row.key: row.next_at for row in conn.execute(query)}
-            missing = [k for k in keys if k not in next_at]
+            rows = list(conn.execute(query))
+            missing = [k for k in keys if k not in {row.key for row in rows}]
             if missing:
                 conn.execute(dialect_insert(conn, t).on_conflict_do_nothing(index_elements=["key"]),
-                             [{"key": k, "next_at": 0} for k in missing])
-                next_at = {row.key: row.next_at for row in conn.execute(query)}
+                             [{"key": k, "next_at": 0, "holder": ""} for k in missing])
+                rows = list(conn.execute(query))
+            next_at = _unless_dead(conn, rows, now_us)
             # A key held by a request still out is free again no sooner than its interval from now.
             if next_at[chat] > now_us:
                 return Busy(chat=True, until=min(next_at[chat], now_us + _us(CHAT_INTERVAL)) / 1_000_000)
@@ -204,7 +225,7 @@ class SharedBudget:
             slot = max(now_us, next_at[permit], next_at[bot])
             held = now_us + _us(LEASE)
             conn.execute(t.update().where(t.c.key == bot).values(next_at=slot + _us(interval)))
-            conn.execute(t.update().where(t.c.key.in_([chat, permit])).values(next_at=held))
+            conn.execute(t.update().where(t.c.key.in_([chat, permit])).values(next_at=held, holder=me))
         return Lease(chat, permit, held, slot / 1_000_000)
 
     def give_back(self, lease: Lease, done: float) -> None:
@@ -214,7 +235,7 @@ class SharedBudget:
         with self.engine.begin() as conn:
             for key, after in ((lease.permit, WINDOW + WINDOW_MARGIN), (lease.chat, CHAT_INTERVAL)):
                 conn.execute(t.update().where(t.c.key == key, t.c.next_at == lease.held)
-                             .values(next_at=_us(done + after)))
+                             .values(next_at=_us(done + after), holder=""))
 
     def push_back(self, key: str, seconds: float) -> None:
         """Nobody may use `key` for `seconds` from now (a 429's retry_after)."""

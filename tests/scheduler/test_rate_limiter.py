@@ -152,3 +152,39 @@ async def test_messages_reaching_telegram_late_never_make_31_in_one_second(engin
     assert stats["answered_429"] == 0
     assert sorted(len(tg.sent(chat)) for chat in chats) == [1] * 96
     assert took < 96 / 20  # and close to 30/s all the same (about 3.5 s; 4.8 s allows a loaded machine)
+
+
+def test_a_chat_leased_by_a_killed_process_is_free_after_its_interval_not_the_whole_lease(engine: Engine) -> None:
+    """A `run` killed with a reply out held the debtor's chat (and a permit) for the whole lease (40 s):
+    the conversation, resumed by the next process, stayed silent that long. The lease names its
+    holder; a holder that is gone gives it back, free one chat interval later."""
+    from bot.scheduler.ratelimit import CHAT_INTERVAL, LEASE, Busy, telegram_chat_slot, telegram_permits
+
+    token = "42:TEST"
+    chat, _ = telegram_chat_slot(token, 9001)
+    bot, permits = f"tg:{chat.split(':')[1]}", telegram_permits(token)
+    killed = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        clock = [1_000_000.0]
+        budget = SharedBudget(engine, wall=lambda: clock[0])
+        lease = budget.try_send(chat, bot, 1 / 30, permits)
+        assert not isinstance(lease, Busy)
+        from bot.scheduler.claims import process_token
+        from storage.tables import RateBudget
+
+        t = RateBudget.__table__
+        with engine.begin() as conn:  # the lease as a process that is about to die took it
+            conn.execute(t.update().where(t.c.key.in_([chat, lease.permit])).values(holder=process_token(killed.pid)))
+        clock[0] += 2.0
+        busy = budget.try_send(chat, bot, 1 / 30, permits)
+        assert isinstance(busy, Busy) and busy.chat  # its holder lives: its request may still be out
+    finally:
+        killed.kill()
+        killed.wait()
+    clock[0] += 0.5
+    busy = budget.try_send(chat, bot, 1 / 30, permits)
+    assert isinstance(busy, Busy) and busy.chat and busy.until <= clock[0] + CHAT_INTERVAL + 0.001
+    clock[0] = busy.until
+    again = budget.try_send(chat, bot, 1 / 30, permits)  # one interval later, not LEASE
+    assert not isinstance(again, Busy), again
+    assert busy.until - 1_000_000.0 < LEASE
