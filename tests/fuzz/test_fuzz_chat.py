@@ -49,8 +49,7 @@ from tests.handlers.telegram.harness import (
     STRANGER,
     BotRig,
     link_token,
-    load_ledger,
-    make_app,
+    running_rig,
 )
 
 CHATS = {ACME_CHAT: ("ACME", "en"), BETA_CHAT: ("BETA", "pt"), GAMA_CHAT: ("GAMA", "es"), PARS_CHAT: ("PARS", "fa")}
@@ -112,19 +111,11 @@ class QuickRig(BotRig):
 @pytest.fixture
 async def rig(database_url: str, tmp_path: Path) -> AsyncIterator[BotRig]:
     async with FakeTelegram(chat_burst=1000, global_rate=10_000) as tg:
-        app = make_app(database_url, tg)
-        load_ledger(app, tmp_path)
-        the_rig = QuickRig(app, tg)
-        await the_rig.start()
-        for chat, (ref, language) in CHATS.items():
-            await the_rig.send(chat, f"/start {the_rig.link(chat, ref, language=language)}")
-        the_rig.tg.add_user(STRANGER, "Eve", language_code="es")
-        try:
+        async with running_rig(database_url, tmp_path, tg, QuickRig) as the_rig:
+            for chat, (ref, language) in CHATS.items():
+                await the_rig.send(chat, f"/start {the_rig.link(chat, ref, language=language)}")
+            the_rig.tg.add_user(STRANGER, "Eve", language_code="es")
             yield the_rig
-        finally:
-            await the_rig.stop()
-            app.engine.dispose()
-    assert not tg.internal_errors, tg.internal_errors
 
 
 def _last_with_buttons(rig: BotRig, chat: int):  # noqa: ANN202

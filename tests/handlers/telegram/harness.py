@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -161,20 +162,29 @@ def texts(messages: Iterable[ChatMessage]) -> str:
     return "\n---\n".join(m.plain_text for m in messages)
 
 
+@asynccontextmanager
+async def running_rig(
+    database_url: str, tmp_path: Path, tg: FakeTelegram, rig_class: type[BotRig] = BotRig
+) -> AsyncIterator[BotRig]:
+    """The small ledger and the real Application polling `tg` (a started FakeTelegram), stopped after;
+    the fake must have answered every call without an internal error."""
+    app = make_app(database_url, tg)
+    load_ledger(app, tmp_path)
+    the_rig = rig_class(app, tg)
+    await the_rig.start()
+    try:
+        yield the_rig
+    finally:
+        await the_rig.stop()
+        app.engine.dispose()
+    assert not tg.internal_errors, tg.internal_errors
+
+
 @pytest.fixture
 async def rig(database_url: str, tmp_path: Path) -> AsyncIterator[BotRig]:
     """The rig: a fake Bot API on the test's loop, the small ledger, the real Application polling it.
 
     chat_burst: the conversation tests answer faster than a person would; the shared rate budget
     (its own tests, and test_rate_budget_keeps_replies_under_the_chat_limit) keeps 1/s."""
-    async with FakeTelegram(chat_burst=30) as tg:
-        app = make_app(database_url, tg)
-        load_ledger(app, tmp_path)
-        the_rig = BotRig(app, tg)
-        await the_rig.start()
-        try:
-            yield the_rig
-        finally:
-            await the_rig.stop()
-            app.engine.dispose()
-    assert not tg.internal_errors, tg.internal_errors
+    async with FakeTelegram(chat_burst=30) as tg, running_rig(database_url, tmp_path, tg) as the_rig:
+        yield the_rig
